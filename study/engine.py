@@ -1,0 +1,208 @@
+"""The training engine shared by the study and the benchmarks.
+
+The splits live on the device as tensors; batches are index slices of them, augmented in one
+batched call. No DataLoader, no Python per image.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from study.augment import random_affine
+from study.data import DeviceData, one_hot
+
+REGULARISATIONS = ("none", "dropout", "augment", "dropout_augment")
+
+
+@dataclass
+class TrainSettings:
+    """Every knob of a training run; the study's config `training:` block maps onto it."""
+
+    max_epochs: int = 15
+    batch_size: int = 128
+    lr: float = 2e-3  # peak learning rate of the one-cycle schedule
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    patience: int = 4  # epochs without a better validation accuracy before stopping
+    schedule: str = "onecycle"  # onecycle | constant
+    dropout: float = 0.3  # used by the dropout variants
+    augment: bool = False
+    rotation: float = 10.0  # degrees
+    translate: float = 0.1  # fraction of the image size
+    scale: float = 0.1  # zoom range 1 +- scale
+    channels_last: bool = True
+    bf16: bool = False  # bfloat16 autocast
+    compile: bool = False  # torch.compile the model (CUDA)
+    eval_batch_size: int = 2000
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainSettings:
+        """Build from a config mapping, refusing unknown keys and values of the wrong type."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        checked = {}
+        for key, value in values.items():
+            kind = type(known[key].default)
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if type(value) is not kind:
+                raise TypeError(f"training.{key} must be {kind.__name__}, got {value!r}")
+            checked[key] = value
+        return cls(**checked)
+
+
+def apply_regularisation(name: str, settings: TrainSettings) -> tuple[dict[str, Any],
+                                                                        TrainSettings]:
+    """Model arguments and settings of a regularisation variant."""
+    if name not in REGULARISATIONS:
+        raise ValueError(f"unknown regularisation {name!r}; known: {', '.join(REGULARISATIONS)}")
+    dropout = settings.dropout if "dropout" in name else 0.0
+    return {"dropout": dropout}, dataclasses.replace(settings, augment="augment" in name)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for but no CUDA GPU is available")
+    return device
+
+
+def autocast(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
+    if not enabled:
+        return nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]]
+    best_state: dict[str, torch.Tensor]
+    best_epoch: int
+    train_seconds: float
+    stopped_early: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000,
+            bf16: bool = False) -> torch.Tensor:
+    """Logits (float32) for every row of `x`, in evaluation mode."""
+    model.eval()
+    outputs = []
+    for start in range(0, len(x), batch_size):
+        with autocast(x.device, bf16):
+            outputs.append(model(x[start:start + batch_size]).float())
+    return torch.cat(outputs)
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: TrainSettings
+             ) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on (x, y)."""
+    logits = predict(model, x, settings.eval_batch_size, settings.bf16)
+    loss = F.cross_entropy(logits, y).item()
+    accuracy = (logits.argmax(1) == y).float().mean().item()
+    return loss, accuracy
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int,
+          log: Callable[[str], None] = print) -> TrainResult:
+    """Train with AdamW, validate every epoch, stop early and keep the best weights.
+
+    "Best" is the highest validation accuracy (ties: lower validation loss); the test set is
+    never seen here.
+    """
+    device = data.train_x.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+    model = model.to(device=device, memory_format=memory_format)
+    train_x = data.train_x.contiguous(memory_format=memory_format)
+    val_x = data.val_x.contiguous(memory_format=memory_format)
+    targets = one_hot(data.train_y)
+    background = float(train_x.min())  # an empty pixel, after standardisation
+
+    step_model = torch.compile(model) if settings.compile else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
+                                  weight_decay=settings.weight_decay)
+    n = len(train_x)
+    steps_per_epoch = (n + settings.batch_size - 1) // settings.batch_size
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    if settings.schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=settings.lr, total_steps=settings.max_epochs * steps_per_epoch,
+            pct_start=0.25,
+        )
+    elif settings.schedule != "constant":
+        raise ValueError(f"unknown schedule {settings.schedule!r}; known: onecycle, constant")
+
+    history: list[dict[str, float]] = []
+    best_key = (-1.0, 0.0)
+    best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
+    stopped_early = False
+    for epoch in range(1, settings.max_epochs + 1):
+        _sync(device)
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(n, device=device, generator=generator)
+        total_loss = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        lr = optimizer.param_groups[0]["lr"]
+        for i in range(steps_per_epoch):
+            idx = order[i * settings.batch_size:(i + 1) * settings.batch_size]
+            x = train_x[idx]
+            if settings.augment:
+                x = random_affine(x, generator, rotation=settings.rotation,
+                                  translate=settings.translate, scale=settings.scale,
+                                  background=background)
+            with autocast(device, settings.bf16):
+                logits = step_model(x)
+                loss = F.cross_entropy(logits.float(), targets[idx],
+                                       label_smoothing=settings.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            # Accumulated on the device: no host synchronisation inside the loop.
+            total_loss += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == data.train_y[idx]).sum()
+        val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings)
+        _sync(device)
+        seconds = time.perf_counter() - start
+        train_seconds += seconds
+        history.append({
+            "epoch": epoch, "train_loss": total_loss.item() / n,
+            "train_accuracy": correct.item() / n, "val_loss": val_loss,
+            "val_accuracy": val_accuracy, "lr": lr, "seconds": seconds,
+        })
+        log(f"epoch {epoch:3d}  train loss {history[-1]['train_loss']:.4f}  "
+            f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
+        if (val_accuracy, -val_loss) > best_key:
+            best_key, best_epoch, waited = (val_accuracy, -val_loss), epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if waited >= settings.patience:
+                stopped_early = epoch < settings.max_epochs
+                log(f"no better validation accuracy for {waited} epochs: stopping")
+                break
+    model.load_state_dict(best_state)
+    return TrainResult(history, best_state, best_epoch, train_seconds, stopped_early)

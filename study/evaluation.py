@@ -1,0 +1,66 @@
+"""The final evaluation: the one place that reads the official test images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_fscore_support,
+)
+
+from study.checkpoint import load_checkpoint
+from study.data import NUM_CLASSES, load_arrays, to_inputs
+from study.engine import pick_device, predict
+from study.io import save_npz, write_json, write_text
+
+CLASSES = list(range(NUM_CLASSES))
+
+
+def test_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+    """Accuracy, loss, macro F1 and per-class precision, recall and F1 (scikit-learn)."""
+    predicted = probabilities.argmax(1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=CLASSES, zero_division=0
+    )
+    return {
+        "test_accuracy": float(accuracy_score(labels, predicted)),
+        "test_loss": float(log_loss(labels, probabilities, labels=CLASSES)),
+        "test_errors": int((predicted != labels).sum()),
+        "n_test": len(labels),
+        "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
+        "per_class": [
+            {"class": c, "precision": float(p), "recall": float(r), "f1": float(f),
+             "support": int(s)}
+            for c, p, r, f, s in zip(CLASSES, precision, recall, f1, support, strict=True)
+        ],
+    }
+
+
+def evaluate_run(checkpoint: Path, test_npz: Path, out_dir: Path, device: str = "auto",
+                 batch_size: int = 2000) -> dict[str, Any]:
+    """Write metrics.json, confusion.csv and predictions.npz of one trained run."""
+    dev = pick_device(device)
+    model, meta = load_checkpoint(checkpoint, dev)
+    images, labels = load_arrays(test_npz)
+    norm = meta["normalisation"]
+    x = to_inputs(images, norm["mean"], norm["std"], dev)
+    logits = predict(model, x, batch_size)
+    probabilities = torch.softmax(logits.double(), 1).cpu().numpy()
+    labels = labels.astype(np.int64)
+    metrics = test_metrics(labels, probabilities)
+    confusion = pd.DataFrame(confusion_matrix(labels, probabilities.argmax(1), labels=CLASSES),
+                             index=pd.Index(CLASSES, name="true"), columns=CLASSES)
+    out_dir = Path(out_dir)
+    save_npz(out_dir / "predictions.npz", probabilities=probabilities.astype(np.float32),
+             labels=labels, predicted=probabilities.argmax(1))
+    write_text(out_dir / "confusion.csv", confusion.to_csv())
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,75 @@
+"""One job of the study: train one (architecture, regularisation, seed) and save it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from study.checkpoint import save_checkpoint
+from study.data import load_training_data
+from study.engine import TrainSettings, apply_regularisation, pick_device, train
+from study.io import code_version, write_json, write_text
+from study.models import count_parameters, create_model
+
+HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+                  "seconds"]
+
+
+def history_csv(history: list[dict[str, float]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
+def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: Path,
+              split_npz: Path, settings: dict[str, Any], device: str, out_dir: Path,
+              threads: int | None = None) -> dict[str, Any]:
+    """Train one run and write model.pt, history.csv and train.json into `out_dir`."""
+    if threads:
+        torch.set_num_threads(threads)
+    base = TrainSettings.from_dict(settings)
+    model_kwargs, run_settings = apply_regularisation(regularisation, base)
+    dev = pick_device(device)
+    data, split = load_training_data(train_npz, split_npz, dev)
+    torch.manual_seed(seed)  # the initial weights; shuffling and augmentation use `seed` too
+    model = create_model(architecture, **model_kwargs)
+    print(f"{architecture} / {regularisation} / seed {seed} on {dev}: "
+          f"{count_parameters(model):,} parameters, {len(data.train_x):,} training images")
+    result = train(model, data, run_settings, seed)
+    best = result.history[result.best_epoch - 1]
+    summary = {
+        "architecture": architecture, "regularisation": regularisation, "seed": seed,
+        "parameters": count_parameters(model), "epochs": len(result.history),
+        "best_epoch": result.best_epoch, "val_accuracy": best["val_accuracy"],
+        "val_loss": best["val_loss"], "train_seconds": result.train_seconds,
+        "device": str(dev), "device_name": device_name(dev),
+        "n_train": len(data.train_x), "n_val": len(data.val_x),
+    }
+    out_dir = Path(out_dir)
+    write_text(out_dir / "history.csv", history_csv(result.history))
+    write_json(out_dir / "train.json", summary)
+    save_checkpoint(out_dir / "model.pt", model, architecture=architecture,
+                    model_kwargs=model_kwargs, regularisation=regularisation, seed=seed,
+                    settings=vars(run_settings), normalisation={"mean": split.mean,
+                                                                "std": split.std},
+                    best_epoch=result.best_epoch, code_version=code_version())
+    return summary
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:  # the CPU's marketing name, as Linux reports it
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

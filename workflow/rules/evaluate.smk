@@ -1,0 +1,48 @@
+# The only rules that read the official test images: once per trained run.
+rule evaluate:
+    input:
+        model=f"{RUN}/model.pt",
+        test="results/data/test.npz",
+    output:
+        metrics=f"{RUN}/metrics.json",
+        confusion=f"{RUN}/confusion.csv",
+        predictions=f"{RUN}/predictions.npz",
+    params:
+        device=config["device"],
+        out_dir=RUN,
+    log:
+        f"results/logs/evaluate/{{arch}}_{{reg}}_seed{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        gpu=1 if uses_cuda() else 0,
+    shell:
+        "python -m study evaluate --checkpoint {input.model} --test {input.test}"
+        " --device {params.device} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule tables:
+    input:
+        summaries=all_runs(f"{RUN}/train.json"),
+        metrics=all_runs(f"{RUN}/metrics.json"),
+        predictions=all_runs(f"{RUN}/predictions.npz"),
+        split="results/data/split.npz",
+    output:
+        runs_csv="results/tables/runs.csv",
+        runs="results/tables/runs.md",
+        summary="results/tables/summary.md",
+        per_class="results/tables/per_class.md",
+        models="results/tables/models.md",
+        data="results/tables/data.md",
+        comparisons="results/tables/comparisons.md",
+        best="results/tables/best.json",
+        variables="results/variables.yml",
+    params:
+        config=json.dumps(config),
+    log:
+        "results/logs/tables.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study tables --runs {input.summaries} --config {params.config:q}"
+        " --split {input.split} --out-dir results > {log} 2>&1"

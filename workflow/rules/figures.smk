@@ -1,0 +1,56 @@
+rule data_figures:
+    input:
+        train="results/data/train.npz",
+        split="results/data/split.npz",
+    output:
+        samples="results/figures/samples.png",
+        balance="results/figures/class_balance.png",
+    log:
+        "results/logs/figures/data.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study figures data --train {input.train} --split {input.split}"
+        " --out-dir results/figures > {log} 2>&1"
+
+
+rule result_figures:
+    input:
+        runs="results/tables/runs.csv",
+        histories=all_runs(f"{RUN}/history.csv"),
+    output:
+        curves="results/figures/learning_curves.png",
+        accuracy="results/figures/accuracy_by_variant.png",
+    log:
+        "results/logs/figures/results.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study figures results --runs {input.runs}"
+        " --out-dir results/figures > {log} 2>&1"
+
+
+# The best run is picked on validation by the tables rule; these figures look inside it.
+rule best_model_figures:
+    input:
+        best="results/tables/best.json",
+        models=all_runs(f"{RUN}/model.pt"),
+        predictions=all_runs(f"{RUN}/predictions.npz"),
+        test="results/data/test.npz",
+    output:
+        confusion="results/figures/confusion.png",
+        misclassified="results/figures/misclassified.png",
+        filters="results/figures/filters.png",
+        tsne="results/figures/tsne.png",
+    params:
+        device=config["device"],
+        tsne_points=config["figures"]["tsne_points"],
+    log:
+        "results/logs/figures/best_model.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+    shell:
+        "python -m study figures best --best {input.best} --test {input.test}"
+        " --device {params.device} --tsne-points {params.tsne_points}"
+        " --threads {threads} --out-dir results/figures > {log} 2>&1"

@@ -1,0 +1,58 @@
+GENERATED = [
+    "results/variables.yml",
+    *expand(
+        "results/tables/{table}.md",
+        table=["data", "models", "summary", "runs", "per_class", "comparisons"],
+    ),
+    *expand(
+        "results/figures/{figure}.png",
+        figure=[
+            "samples",
+            "class_balance",
+            "learning_curves",
+            "accuracy_by_variant",
+            "confusion",
+            "misclassified",
+            "filters",
+            "tsne",
+        ],
+    ),
+]
+
+
+rule render_report:
+    input:
+        GENERATED,
+        sources=document_sources("report"),
+    output:
+        "results/report/report.pdf",
+    params:
+        document=REPO / "report" / "report.qmd",
+        engine=config["render"]["engine"],
+    log:
+        "results/logs/render_report.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study render --document {params.document:q} --generated results"
+        " --engine {params.engine} --output {output} > {log} 2>&1"
+
+
+rule render_slides:
+    input:
+        GENERATED,
+        sources=document_sources("slides"),
+    output:
+        "results/slides/slides.html",
+    params:
+        document=REPO / "slides" / "slides.qmd",
+        engine=config["render"]["engine"],
+        reveal_js=reveal_js(),
+    log:
+        "results/logs/render_slides.log",
+    resources:
+        mem_mb=2000,
+    shell:
+        "python -m study render --document {params.document:q} --generated results"
+        " --engine {params.engine} --reveal-js {params.reveal_js:q}"
+        " --output {output} > {log} 2>&1"

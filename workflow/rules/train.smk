@@ -1,0 +1,25 @@
+rule train:
+    input:
+        train="results/data/train.npz",
+        split="results/data/split.npz",
+    output:
+        model=f"{RUN}/model.pt",
+        history=f"{RUN}/history.csv",
+        summary=f"{RUN}/train.json",
+    params:
+        settings=json.dumps(config["training"]),
+        device=config["device"],
+        out_dir=RUN,
+    log:
+        f"results/logs/train/{{arch}}_{{reg}}_seed{{seed}}.log",
+    benchmark:
+        f"results/benchmarks/train/{{arch}}_{{reg}}_seed{{seed}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1 if uses_cuda() else 0,
+    shell:
+        "python -m study train --arch {wildcards.arch} --reg {wildcards.reg}"
+        " --seed {wildcards.seed} --train {input.train} --split {input.split}"
+        " --settings {params.settings:q} --device {params.device} --threads {threads}"
+        " --out-dir {params.out_dir} > {log} 2>&1"
