@@ -18,7 +18,7 @@ include: "workflow/rules/render.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/report/report.pdf",
         "results/slides/slides.html",
-    default_target: True

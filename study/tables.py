@@ -203,9 +203,10 @@ def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
             "architecture": best["architecture"], "regularisation": best["regularisation"],
             "val_accuracy": f"{percent(variant.val_mean)}%",
             "test_accuracy": f"{percent(variant.test_mean)}%",
-            "test_accuracy_std": "n/a" if np.isnan(variant.test_std)
+            "test_accuracy_std": "n/a (one seed)" if np.isnan(variant.test_std)
             else percent(variant.test_std),
-            "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci else "n/a",
+            "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci
+            else "n/a (one seed)",
             "test_errors": str(best_metrics["test_errors"]),
             "macro_f1": f"{best_metrics['macro_f1']:.4f}",
             "params": f"{params[best['architecture']] / 1e6:.2f} M",

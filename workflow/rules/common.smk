@@ -82,5 +82,7 @@ def reveal_js():
 
 
 def document_sources(folder):
-    """Every file of report/ or slides/, so an edit there renders again."""
-    return sorted(str(p) for p in (REPO / folder).rglob("*") if p.is_file())
+    """Every file of report/ or slides/ and of the renderer, so an edit renders again."""
+    renderer = [REPO / "study" / "render.py", *(REPO / "study" / "assets").glob("*")]
+    documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
+    return sorted(str(p) for p in documents + renderer)

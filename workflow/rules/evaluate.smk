@@ -7,15 +7,17 @@ rule evaluate:
         metrics=f"{RUN}/metrics.json",
         confusion=f"{RUN}/confusion.csv",
         predictions=f"{RUN}/predictions.npz",
-    params:
-        device=config["device"],
-        out_dir=RUN,
     log:
         f"results/logs/evaluate/{{arch}}_{{reg}}_seed{{seed}}.log",
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         gpu=1 if uses_cuda() else 0,
+    params:
+        device=config["device"],
+        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study evaluate --checkpoint {input.model} --test {input.test}"
         " --device {params.device} --out-dir {params.out_dir} > {log} 2>&1"
@@ -37,12 +39,15 @@ rule tables:
         comparisons="results/tables/comparisons.md",
         best="results/tables/best.json",
         variables="results/variables.yml",
-    params:
-        config=json.dumps(config),
     log:
         "results/logs/tables.log",
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
+    params:
+        config=json.dumps(config),
+        out_dir=lambda wildcards, output: Path(output.variables).parent,
     shell:
         "python -m study tables --runs {input.summaries} --config {params.config:q}"
-        " --split {input.split} --out-dir results > {log} 2>&1"
+        " --split {input.split} --out-dir {params.out_dir} > {log} 2>&1"

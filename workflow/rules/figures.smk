@@ -7,11 +7,15 @@ rule data_figures:
         balance="results/figures/class_balance.png",
     log:
         "results/logs/figures/data.log",
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
+    params:
+        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study figures data --train {input.train} --split {input.split}"
-        " --out-dir results/figures > {log} 2>&1"
+        " --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule result_figures:
@@ -23,11 +27,15 @@ rule result_figures:
         accuracy="results/figures/accuracy_by_variant.png",
     log:
         "results/logs/figures/results.log",
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
+    params:
+        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study figures results --runs {input.runs}"
-        " --out-dir results/figures > {log} 2>&1"
+        " --out-dir {params.out_dir} > {log} 2>&1"
 
 
 # The best run is picked on validation by the tables rule; these figures look inside it.
@@ -42,15 +50,18 @@ rule best_model_figures:
         misclassified="results/figures/misclassified.png",
         filters="results/figures/filters.png",
         tsne="results/figures/tsne.png",
-    params:
-        device=config["device"],
-        tsne_points=config["figures"]["tsne_points"],
     log:
         "results/logs/figures/best_model.log",
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=4000,
+    params:
+        device=config["device"],
+        tsne_points=config["figures"]["tsne_points"],
+        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study figures best --best {input.best} --test {input.test}"
         " --device {params.device} --tsne-points {params.tsne_points}"
-        " --threads {threads} --out-dir results/figures > {log} 2>&1"
+        " --threads {threads} --out-dir {params.out_dir} > {log} 2>&1"

@@ -26,13 +26,15 @@ rule render_report:
         sources=document_sources("report"),
     output:
         "results/report/report.pdf",
+    log:
+        "results/logs/render_report.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
     params:
         document=REPO / "report" / "report.qmd",
         engine=config["render"]["engine"],
-    log:
-        "results/logs/render_report.log",
-    resources:
-        mem_mb=2000,
     shell:
         "python -m study render --document {params.document:q} --generated results"
         " --engine {params.engine} --output {output} > {log} 2>&1"
@@ -42,16 +44,19 @@ rule render_slides:
     input:
         GENERATED,
         sources=document_sources("slides"),
+        reveal_js_lock=REPO / "package-lock.json",
     output:
         "results/slides/slides.html",
+    log:
+        "results/logs/render_slides.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
     params:
         document=REPO / "slides" / "slides.qmd",
         engine=config["render"]["engine"],
         reveal_js=reveal_js(),
-    log:
-        "results/logs/render_slides.log",
-    resources:
-        mem_mb=2000,
     shell:
         "python -m study render --document {params.document:q} --generated results"
         " --engine {params.engine} --reveal-js {params.reveal_js:q}"

@@ -6,18 +6,20 @@ rule train:
         model=f"{RUN}/model.pt",
         history=f"{RUN}/history.csv",
         summary=f"{RUN}/train.json",
-    params:
-        settings=json.dumps(config["training"]),
-        device=config["device"],
-        out_dir=RUN,
     log:
         f"results/logs/train/{{arch}}_{{reg}}_seed{{seed}}.log",
     benchmark:
         f"results/benchmarks/train/{{arch}}_{{reg}}_seed{{seed}}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=4000,
         gpu=1 if uses_cuda() else 0,
+    params:
+        settings=json.dumps(config["training"]),
+        device=config["device"],
+        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study train --arch {wildcards.arch} --reg {wildcards.reg}"
         " --seed {wildcards.seed} --train {input.train} --split {input.split}"

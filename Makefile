@@ -1,0 +1,40 @@
+# make study   run the whole study (creates .venv, installs everything, runs Snakemake)
+# make test    run the test suite (unit tests, lint, one end-to-end run on config/smoke.yaml)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+
+.PHONY: study smoke test lint install clean
+
+study: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+smoke: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
+
+test: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check study tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow
+
+install: $(VENV)/.installed node_modules/reveal.js/package.json
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# reveal.js 5.2.1 exactly, from npm (package-lock.json): pandoc's writer needs version 5.
+node_modules/reveal.js/package.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf results .snakemake

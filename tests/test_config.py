@@ -1,0 +1,91 @@
+"""The configuration: shipped configs are valid, bad ones are refused before any job runs."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    validate(load(name), str(SCHEMA))
+
+
+def test_schema_fills_every_default() -> None:
+    config: dict = {}
+    validate(config, str(SCHEMA))
+    assert config["training"]["max_epochs"] >= 1
+    assert config["data"]["n_val"] == 6000 and config["device"] == "auto"
+
+
+def test_every_schema_key_is_described() -> None:
+    def walk(node: dict, where: str) -> None:
+        for key, child in node.get("properties", {}).items():
+            assert child.get("description"), f"{where}{key} has no description"
+            assert "default" in child, f"{where}{key} has no default"
+            walk(child, f"{where}{key}.")
+
+    walk(yaml.safe_load(SCHEMA.read_text()), "")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c.update(architectures=["resnet999"]), "resnet999"),
+    (lambda c: c["training"].update(max_epochs=-1), "-1 is less than the minimum of 1"),
+    (lambda c: c.update(epochs=3), "epochs"),
+])
+def test_bad_values_are_refused(change, message: str) -> None:
+    config = copy.deepcopy(load("config.yaml"))
+    change(config)
+    with pytest.raises(WorkflowError, match=message):
+        validate(config, str(SCHEMA))
+
+
+def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path) -> None:
+    config = load("smoke.yaml")
+    config["architectures"] = ["resnet999"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "1",
+         "--configfile", str(bad), "--directory", str(tmp_path)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "resnet999" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    """Every runtime dependency of pyproject.toml is in environment.yml and back."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    def name(requirement: str) -> str:
+        for sep in "<>=!~[ ;":
+            requirement = requirement.split(sep)[0]
+        return requirement.strip().lower()
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pip_side = {name(r) for r in project["dependencies"]}
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda_side = {name(d) for d in env["dependencies"] if isinstance(d, str)}
+    for extra in env["dependencies"]:
+        if isinstance(extra, dict):
+            conda_side |= {name(d) for d in extra.get("pip", [])}
+    # conda-forge names of the same packages
+    aliases = {"torch": "pytorch"}
+    missing = {p for p in pip_side if aliases.get(p, p) not in conda_side}
+    assert not missing, f"in pyproject.toml but not environment.yml: {sorted(missing)}"

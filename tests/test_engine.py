@@ -1,0 +1,101 @@
+"""The training engine: it learns, it is reproducible, it keeps the best epoch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from study.augment import random_affine
+from study.data import DeviceData
+from study.engine import TrainSettings, apply_regularisation, train
+from study.models import create_model
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def random_data(n: int, seed: int = 0) -> DeviceData:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    return DeviceData(x, y, x, y)
+
+
+@pytest.mark.parametrize("name", ["mlp", "convnet_bn"])
+def test_overfits_one_small_batch(name: str) -> None:
+    torch.manual_seed(0)
+    data = random_data(64)  # random labels: only memorising can fit them
+    settings = TrainSettings(max_epochs=60, batch_size=64, lr=3e-3, schedule="constant",
+                             weight_decay=0.0, patience=60, bf16=False)
+    result = train(create_model(name), data, settings, seed=0, log=quiet)
+    assert result.history[-1]["train_loss"] < 0.05
+    assert max(h["val_accuracy"] for h in result.history) == 1.0
+
+
+def _weights_after_training(seed: int, augment: bool) -> dict[str, torch.Tensor]:
+    torch.manual_seed(seed)
+    model = create_model("lenet5")
+    settings = TrainSettings(max_epochs=2, batch_size=32, augment=augment, bf16=False)
+    train(model, random_data(256), settings, seed=seed, log=quiet)
+    return model.state_dict()
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_same_seed_same_weights_on_cpu(augment: bool) -> None:
+    a, b = _weights_after_training(7, augment), _weights_after_training(7, augment)
+    c = _weights_after_training(8, augment)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_best_epoch_weights_are_restored() -> None:
+    torch.manual_seed(0)
+    model = create_model("mlp")
+    settings = TrainSettings(max_epochs=3, batch_size=64, bf16=False, patience=3)
+    result = train(model, random_data(128), settings, seed=0, log=quiet)
+    best = result.history[result.best_epoch - 1]["val_accuracy"]
+    assert best == max(h["val_accuracy"] for h in result.history)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in result.best_state.items())
+    assert len(result.history) <= 3 and set(result.history[0]) >= {
+        "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
+
+
+def test_early_stopping_stops() -> None:
+    torch.manual_seed(0)
+    data = random_data(64)
+    held_out = random_data(64, seed=1)  # unrelated labels: validation cannot improve for long
+    data = DeviceData(data.train_x, data.train_y, held_out.val_x, held_out.val_y)
+    settings = TrainSettings(max_epochs=50, batch_size=64, patience=2, bf16=False)
+    result = train(create_model("mlp"), data, settings, seed=0, log=quiet)
+    assert result.stopped_early and len(result.history) < 50
+    assert len(result.history) - result.best_epoch == 2
+
+
+def test_augmentation_is_per_image_and_keeps_the_background() -> None:
+    x = torch.full((2, 1, 28, 28), -0.4)
+    x[:, :, 10:18, 10:18] = 2.0
+    g = torch.Generator().manual_seed(0)
+    y = random_affine(x, g, rotation=15, translate=0.1, scale=0.1, background=-0.4)
+    assert y.shape == x.shape
+    assert not torch.allclose(y[0], y[1])  # the two identical images moved differently
+    assert torch.allclose(y[:, :, 0, :], torch.tensor(-0.4))  # the border stays empty
+    identity = random_affine(x, g, rotation=0, translate=0, scale=0, background=-0.4)
+    assert torch.allclose(identity, x, atol=1e-5)
+
+
+def test_settings_refuse_unknown_keys_and_wrong_types() -> None:
+    assert TrainSettings.from_dict({"lr": 1, "max_epochs": 3}).lr == 1.0
+    with pytest.raises(ValueError, match="unknown training settings: learning_rate"):
+        TrainSettings.from_dict({"learning_rate": 0.1})
+    with pytest.raises(TypeError, match=r"training\.max_epochs must be int"):
+        TrainSettings.from_dict({"max_epochs": "ten"})
+
+
+def test_regularisation_variants() -> None:
+    base = TrainSettings(dropout=0.4)
+    assert apply_regularisation("none", base) == ({"dropout": 0.0}, base)
+    kwargs, settings = apply_regularisation("dropout_augment", base)
+    assert kwargs == {"dropout": 0.4} and settings.augment
+    with pytest.raises(ValueError, match="unknown regularisation 'mixup'"):
+        apply_regularisation("mixup", base)

@@ -1,0 +1,62 @@
+"""Every registered architecture: shapes, gradients, a sane start, a clear unknown-name error."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+
+from study.models import count_parameters, create_model, describe, list_models
+
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+@pytest.fixture(params=list_models())
+def name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def test_output_shape_and_finite(name: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(name)
+    logits = model(torch.randn(8, 1, 28, 28))
+    assert logits.shape == (8, 10)
+    assert torch.isfinite(logits).all()
+
+
+def test_every_parameter_gets_a_gradient(name: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, dropout=0.2)
+    F.cross_entropy(model(torch.randn(16, 1, 28, 28)), torch.arange(16) % 10).backward()
+    for pname, param in model.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, pname
+
+
+def test_initial_loss_is_about_ln10(name: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(name).eval()
+    with torch.no_grad():
+        loss = F.cross_entropy(model(torch.randn(512, 1, 28, 28)), torch.arange(512) % 10)
+    assert abs(loss.item() - math.log(10)) < 0.25
+
+
+def test_features_feed_the_classifier(name: str) -> None:
+    model = create_model(name).eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(model.classifier(model.features(x)), model(x))
+    assert count_parameters(model) > 0 and describe(name)
+
+
+def test_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown architecture 'resnet999'.*lenet5"):
+        create_model("resnet999")
+
+
+def test_schema_offers_exactly_the_registry() -> None:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert sorted(schema["properties"]["architectures"]["items"]["enum"]) == list_models()

@@ -1,0 +1,262 @@
+"""Rendering of the report (PDF) and the slides (HTML) through the pandoc route, on fake results.
+
+The fake results have the names and shapes the workflow writes, so these tests also check that
+report/report.qmd and slides/slides.qmd only use figures, tables and variables that exist.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from study.render import RenderError, check_offline, check_reveal_js, render
+
+REPO = Path(__file__).resolve().parent.parent
+REPORT = REPO / "report" / "report.qmd"
+SLIDES = REPO / "slides" / "slides.qmd"
+
+VARIABLES = """\
+study: {architectures: "mlp, lenet5, convnet_bn", regularisations: "none, dropout, augment",
+        seeds: "1", runs: "9", max_epochs: "15", device: "cpu", code_version: "3f2a1bc",
+        train_minutes: "11.2"}
+data: {n_train: "54,000", n_val: "6,000", n_test: "10,000", pixel_mean: "0.1307",
+       pixel_std: "0.3081"}
+best: {variant: "convnet_bn + augment", architecture: "convnet_bn", regularisation: "augment",
+       val_accuracy: "99.52%", test_accuracy: "99.41%", test_accuracy_std: "0.04",
+       test_accuracy_ci: "99.31–99.51%", test_errors: "59", macro_f1: "0.9940",
+       params: "0.27 M"}
+comparison: {closest_variant: "lenet5 + augment", closest_p: "0.23"}
+"""
+
+ARCHS = {"mlp": ("535,818", "Multilayer perceptron 784-512-256-10 with ReLU: the "
+                            "non-convolutional baseline"),
+         "lenet5": ("61,706", "LeNet-5 (LeCun et al., 1998): two 5x5 convolutions with tanh "
+                              "and average pooling, fully connected 120-84"),
+         "convnet_bn": ("288,554", "Modern CNN: 3x3 convolutions with batch normalisation and "
+                                   "ReLU in three stages (32, 64, 128 channels), max pooling, "
+                                   "global average pooling")}
+REGS = ("none", "dropout", "augment")
+
+# Figure name -> size in inches, close to what the workflow draws.
+FIGURES = {"samples": (9, 4.2), "class_balance": (9, 3), "learning_curves": (10.8, 3.2),
+           "accuracy_by_variant": (7, 5.3), "confusion": (6, 5), "misclassified": (9, 3.2),
+           "filters": (7.2, 3.6), "tsne": (6, 5.5)}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A pipe table padded like pandas' to_markdown (tabulate), which the workflow uses."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rule = [":" + "-" * (w - 1) for w in widths]
+    lines = [header, rule, *rows]
+    padded = [" | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+              for cells in lines]
+    return "".join(f"| {line} |\n" for line in padded)
+
+
+def make_generated(root: Path, dpi: int = 50) -> Path:
+    """Write fake figures/, tables/ and variables.yml with the workflow's names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (root / "figures").mkdir(parents=True, exist_ok=True)
+    (root / "tables").mkdir(exist_ok=True)
+    for name, size in FIGURES.items():
+        fig, ax = plt.subplots(figsize=size, dpi=dpi)
+        ax.plot(range(10), [i * i for i in range(10)])
+        ax.set_title(name)
+        fig.savefig(root / "figures" / f"{name}.png")
+        plt.close(fig)
+    variants = [(a, r) for a in ARCHS for r in REGS]
+    tables = {
+        "data": _table(["Split", "Images", "Used for"], [
+            ["Training", "54,000", "fitting the weights; normalisation statistics"],
+            ["Validation", "6,000", "early stopping, best epoch, choice of the best variant"],
+            ["Test (official)", "10,000", "the final evaluation only"]]),
+        "models": _table(["Architecture", "Parameters", "Description"],
+                         [[a, p, d] for a, (p, d) in ARCHS.items()]),
+        "summary": _table(
+            ["Architecture", "Regularisation", "Seeds", "Validation accuracy (%)",
+             "Test accuracy (%)", "95% interval (%)", "Epochs", "Training (s)"],
+            [[a, r, "3", "99.10 ± 0.05", "99.00 ± 0.04", "98.90 – 99.10", "12.3", "61.2"]
+             for a, r in variants]),
+        "runs": _table(["Architecture", "Regularisation", "Seed", "Epochs", "Best epoch",
+                        "Validation (%)", "Test (%)", "Training (s)"],
+                       [[a, r, str(s), "12", "9", "99.10", "99.00", "61.2"]
+                        for a, r in variants for s in range(3)]),
+        "per_class": _table(["Digit", "Precision (%)", "Recall (%)", "F1 (%)", "Test images"],
+                            [[str(k), "99.30", "99.50", "99.40", "1,000"] for k in range(10)]),
+        "comparisons": _table(["Variant", "Test accuracy (%)", "Only best right",
+                               "Only this right", "McNemar p"],
+                              [[f"{a} + {r}", "99.00", "40", "21", "0.021"]
+                               for a, r in variants[:-1]]),
+    }
+    for name, text in tables.items():
+        (root / "tables" / f"{name}.md").write_text(text)
+    (root / "variables.yml").write_text(VARIABLES)
+    return root
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_generated(tmp_path_factory.mktemp("results"))
+
+
+def _has_reveal() -> bool:
+    try:
+        check_reveal_js(None)
+    except RenderError:
+        return False
+    return True
+
+
+needs_reveal = pytest.mark.skipif(not _has_reveal(), reason="reveal.js missing: run `npm ci`")
+
+
+def _pdf_text(path: Path) -> str:
+    pypdf = pytest.importorskip("pypdf")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    return re.sub(r"\s+", " ", text)
+
+
+def _tiny_doc(folder: Path, body: str, fmt: str = "typst") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = folder / "doc.qmd"
+    doc.write_text(f"---\ntitle: Tiny\nformat: {fmt}\n---\n\n{body}\n")
+    return doc
+
+
+def test_report_pdf(generated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "report.pdf"  # parent folders are created
+    render(REPORT, generated, out, engine="pandoc")
+    assert out.read_bytes().startswith(b"%PDF")
+    assert [p.name for p in out.parent.iterdir()] == ["report.pdf"]  # no temp file left
+    text = _pdf_text(out)
+    for title in ("Introduction", "Data", "Preprocessing", "Models", "Training protocol",
+                  "Results", "Evaluation of the best model", "What the network learned",
+                  "Conclusions", "Reproducibility"):
+        assert title in text
+    for value in ("convnet_bn + augment", "99.41%", "3f2a1bc", "0.1307", "54,000"):
+        assert value in text
+    for ref in ("Figure 1", "Figure 8", "Table 1", "Table 6", "Section"):
+        assert ref in text
+    assert "@fig" not in text and "@tbl" not in text and "{{<" not in text and "??" not in text
+
+
+@needs_reveal
+def test_slides_html(generated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "slides.html"
+    render(SLIDES, generated, out, engine="pandoc")
+    html = out.read_text()
+    assert re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I) is None
+    assert "data:image/png;base64" in html  # figures embedded: one self-contained file
+    assert "Reveal.initialize" in html
+    for value in ("convnet_bn + augment", "99.41%", "3f2a1bc", "6,000"):
+        assert value in html
+    assert "{{&lt;" not in html and "{{<" not in html
+    assert html.count('class="slide') >= 8
+
+
+def test_crossrefs_callouts_and_shortcodes(generated: Path, tmp_path: Path) -> None:
+    (tmp_path / "doc").mkdir()
+    (tmp_path / "doc" / "part.md").write_text("Included, best is {{< var best.test_accuracy >}}.")
+    doc = _tiny_doc(tmp_path / "doc", fmt="{typst: {number-sections: true}}", body="""\
+# First {#sec-first}
+
+See @fig-b, @tbl-c and @sec-first.
+
+{{< include part.md >}}
+
+::: {.callout-tip}
+## A tip
+Tip body with {{< var data.n_test >}} images.
+:::
+
+{{< pagebreak >}}
+
+![Bee](figures/samples.png){#fig-b width=30%}
+
+::: {#tbl-c}
+{{< include tables/data.md >}}
+
+Split sizes.
+:::
+""")
+    out = tmp_path / "doc.pdf"
+    render(doc, generated, out, engine="pandoc")
+    text = _pdf_text(out)
+    for expected in ("See Figure 1, Table 1 and Section 1", "Included, best is 99.41%",
+                     "A tip", "Tip body with 10,000 images", "Figure 1: Bee",
+                     "Table 1: Split sizes"):
+        assert expected in text
+
+
+@pytest.mark.parametrize(("body", "names"), [
+    ("Accuracy {{< var best.no_such_key >}}.", "best.no_such_key"),
+    ("{{< include tables/no_such_table.md >}}", "no_such_table.md"),
+    ("![Gone](figures/no_such_figure.png){#fig-gone}", "no_such_figure.png"),
+    ("See @fig-nowhere.", "fig-nowhere"),
+    ("{{< meta title >}}", "meta"),
+])
+def test_errors_name_the_culprit(generated: Path, tmp_path: Path, body: str,
+                                 names: str) -> None:
+    out = tmp_path / "out" / "doc.pdf"
+    with pytest.raises(RenderError, match=re.escape(names)):
+        render(_tiny_doc(tmp_path / "doc", body), generated, out, engine="pandoc")
+    assert not out.parent.exists() or not any(out.parent.iterdir())  # nothing half-written
+
+
+def test_failed_render_keeps_previous_output(generated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "doc.pdf"
+    out.write_bytes(b"previous")
+    with pytest.raises(RenderError):
+        render(_tiny_doc(tmp_path / "doc", "{{< var nope >}}"), generated, out, engine="pandoc")
+    assert out.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["doc.pdf"]
+
+
+def test_missing_reveal_js_says_npm_ci(generated: Path, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="npm ci"):
+        render(SLIDES, generated, tmp_path / "s.html", reveal_js=tmp_path / "nope",
+               engine="pandoc")
+
+
+def test_bad_arguments(generated: Path, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match=r"variables\.yml"):
+        render(REPORT, tmp_path, tmp_path / "r.pdf", engine="pandoc")
+    with pytest.raises(RenderError, match=r"\.pdf"):
+        render(REPORT, generated, tmp_path / "r.html", engine="pandoc")
+    with pytest.raises(RenderError, match="engine"):
+        render(REPORT, generated, tmp_path / "r.pdf", engine="latex")
+
+
+@pytest.mark.parametrize("html", [
+    '<script src="https://cdn.example.org/reveal.js"></script>',
+    "<link rel=stylesheet href='http://example.org/a.css'>",
+    '<img data-src="//cdn.example.org/x.png">',
+    "<style>@font-face { src: url(https://fonts.example.org/f.woff) }</style>",
+])
+def test_check_offline_rejects_remote_resources(tmp_path: Path, html: str) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(html)
+    with pytest.raises(RenderError, match="network"):
+        check_offline(page)
+
+
+def test_check_offline_accepts_embedded_page(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text('<math xmlns="http://www.w3.org/1998/Math/MathML"></math>'
+                    '<img src="data:image/png;base64,AAAA"><a href="#/results">x</a>'
+                    '<script>var u = "http://" + host;</script>')
+    check_offline(page)
+
+
+def test_reveal_js_6_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "reveal.js").write_text("")
+    (tmp_path / "package.json").write_text('{"version": "6.0.0"}')
+    with pytest.raises(RenderError, match=r"5\.x"):
+        check_reveal_js(tmp_path)
