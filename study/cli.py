@@ -80,6 +80,12 @@ def _render(args: argparse.Namespace) -> None:
            engine=args.engine)
 
 
+def _bench(args: argparse.Namespace) -> None:
+    from study.bench import run_bench
+
+    run_bench(args.which, args.data_dir, args.out_dir, args.device, args.seeds, args.threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m study", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "quarto", "pandoc"], default="auto")
     p.add_argument("--reveal-js", type=Path)
     p.set_defaults(func=_render)
+
+    p = sub.add_parser("bench", help="speed benchmarks: speedrun, throughput, scaling")
+    p.add_argument("which", choices=["speedrun", "throughput", "scaling", "all"])
+    p.add_argument("--data-dir", type=Path, default=Path("results/data"),
+                   help="folder of train.npz, split.npz and test.npz")
+    p.add_argument("--out-dir", type=Path, default=Path("results/bench"))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--threads", type=int)
+    p.set_defaults(func=_bench)
     return parser
 
 

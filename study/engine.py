@@ -184,10 +184,10 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             # Accumulated on the device: no host synchronisation inside the loop.
             total_loss += loss.detach() * len(idx)
             correct += (logits.argmax(1) == data.train_y[idx]).sum()
-        val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings)
         _sync(device)
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start  # the optimisation steps alone
         train_seconds += seconds
+        val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings)
         history.append({
             "epoch": epoch, "train_loss": total_loss.item() / n,
             "train_accuracy": correct.item() / n, "val_loss": val_loss,

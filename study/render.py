@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from study.io import atomic_path
+
 __all__ = ["RenderError", "render"]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -264,15 +266,5 @@ def check_offline(html: Path) -> None:
 
 def publish(result: Path, output: Path) -> None:
     """Copy `result` to `output` atomically: a crash never leaves a complete-looking file."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, result.open("rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the document is for reading
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(output) as tmp:
+        shutil.copyfile(result, tmp)

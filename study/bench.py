@@ -1,0 +1,221 @@
+"""Benchmarks that prove the trainer's speed: `python -m study bench ...`.
+
+- speedrun:   the study's fastest recipe to 99.0% test accuracy, over many seeds.
+- throughput: training and inference images per second, and peak memory, per architecture.
+- scaling:    time per epoch and peak memory against the training-set size.
+
+Speedrun recipe (hyper-parameters chosen on the validation split): see SPEEDRUN below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from study.data import DeviceData, load_training_data, to_inputs
+from study.engine import TrainSettings, autocast, pick_device, predict, train
+from study.io import write_json
+from study.models import create_model, list_models
+from study.train_run import device_name
+
+TARGET = 0.99
+SPEEDRUN_ARCH = "speednet"
+SPEEDRUN = TrainSettings(
+    max_epochs=1, batch_size=256, lr=4e-3, weight_decay=5e-4, label_smoothing=0.1,
+    schedule="onecycle", patience=1, channels_last=True, bf16=True,
+)
+STUDY_BATCH = TrainSettings().batch_size
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    return {"device": device_name(device), "device_type": device.type,
+            "torch": str(torch.__version__), "threads": torch.get_num_threads(),
+            "python": platform.python_version()}
+
+
+def speedrun_settings(device: torch.device) -> TrainSettings:
+    # torch.compile pays off on CUDA only: its compile time would swamp a 2-second CPU run.
+    return dataclasses.replace(SPEEDRUN, compile=device.type == "cuda")
+
+
+def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
+             device: torch.device, log: Any = print) -> dict[str, Any]:
+    start = time.perf_counter()
+    data, split = load_training_data(train_npz, split_npz, device)
+    test_images, test_labels = np.load(test_npz)["images"], np.load(test_npz)["labels"]
+    test_x = to_inputs(test_images, split.mean, split.std, device)
+    test_y = torch.from_numpy(test_labels.astype(np.int64)).to(device)
+    _sync(device)
+    setup_seconds = time.perf_counter() - start
+    settings = speedrun_settings(device)
+
+    def run(seed: int) -> tuple[float, float, float]:
+        torch.manual_seed(seed)
+        model = create_model(SPEEDRUN_ARCH)
+        result = train(model, data, settings, seed=seed, log=_quiet)
+        logits = predict(model.to(memory_format=torch.channels_last), test_x,
+                         settings.eval_batch_size, settings.bf16)
+        accuracy = (logits.argmax(1) == test_y).float().mean().item()
+        return result.train_seconds, accuracy, result.history[-1]["val_accuracy"]
+
+    warm_start = time.perf_counter()
+    run(10_000)  # warm-up (and compilation on CUDA): not counted
+    warmup_seconds = time.perf_counter() - warm_start
+    seconds, accuracies, val_accuracies = [], [], []
+    for seed in range(seeds):
+        t, acc, val = run(seed)
+        seconds.append(t)
+        accuracies.append(acc)
+        val_accuracies.append(val)
+        log(f"seed {seed}: {t:.2f} s, test accuracy {100 * acc:.2f}%, "
+            f"validation {100 * val:.2f}%")
+    return {
+        **environment(device), "architecture": SPEEDRUN_ARCH,
+        "settings": dataclasses.asdict(settings), "seeds": seeds,
+        "n_train": len(data.train_x), "setup_seconds": setup_seconds,
+        "warmup_seconds": warmup_seconds, "train_seconds": seconds,
+        "test_accuracy": accuracies, "val_accuracy": val_accuracies,
+        "median_train_seconds": statistics.median(seconds),
+        "mean_test_accuracy": statistics.fmean(accuracies),
+        "std_test_accuracy": statistics.stdev(accuracies) if seeds > 1 else 0.0,
+        "fraction_at_target": sum(a >= TARGET for a in accuracies) / seeds,
+        "target": TARGET,
+    }
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    # ru_maxrss is in KiB on Linux: the peak of this whole (fresh) process.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
+                    threads: int) -> dict[str, Any]:
+    """Runs in a fresh process so that the CPU peak memory is this model's alone."""
+    torch.set_num_threads(threads)
+    device = torch.device(device_str)
+    settings = dataclasses.replace(SPEEDRUN)
+    torch.manual_seed(0)
+    model = create_model(name).to(device=device, memory_format=torch.channels_last)
+    x = torch.randn(batch_size, 1, 28, 28, device=device).contiguous(
+        memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+    def step() -> None:
+        with autocast(device, settings.bf16):
+            loss = F.cross_entropy(model(x).float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def timed(fn: Any, n: int) -> float:
+        for _ in range(max(2, n // 5)):  # warm-up
+            fn()
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        _sync(device)
+        return time.perf_counter() - start
+
+    model.train()
+    train_seconds = timed(step, steps)
+    model.eval()
+    big = x.repeat(4, 1, 1, 1)  # inference batches are larger: no gradients to keep
+    infer_seconds = timed(lambda: predict(model, big, len(big), settings.bf16), steps)
+    return {"architecture": name, "batch_size": batch_size,
+            "train_images_per_second": steps * batch_size / train_seconds,
+            "inference_images_per_second": steps * len(big) / infer_seconds,
+            "peak_memory_mb": _peak_memory_mb(device)}
+
+
+def throughput(device: torch.device, batch_size: int, steps: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for name in list_models():
+        with context.Pool(1) as pool:
+            rows.append(pool.apply(_throughput_one, (name, str(device), batch_size, steps,
+                                                     torch.get_num_threads())))
+    return {**environment(device), "bf16": SPEEDRUN.bf16, "channels_last": True,
+            "models": rows}
+
+
+def scaling(train_npz: Path, split_npz: Path, device: torch.device, architecture: str,
+            sizes: list[int]) -> dict[str, Any]:
+    data, _ = load_training_data(train_npz, split_npz, device)
+    settings = dataclasses.replace(TrainSettings(), max_epochs=1, patience=1)
+    rows = []
+    for size in sizes:
+        size = min(size, len(data.train_x))
+        subset = DeviceData(data.train_x[:size], data.train_y[:size], data.val_x[:1000],
+                            data.val_y[:1000])
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        torch.manual_seed(0)
+        result = train(create_model(architecture), subset, settings, seed=0, log=_quiet)
+        rows.append({"n_train": size, "epoch_seconds": result.train_seconds,
+                     "images_per_second": size / result.train_seconds,
+                     "peak_memory_mb": _peak_memory_mb(device)})
+    return {**environment(device), "architecture": architecture,
+            "settings": dataclasses.asdict(settings), "sizes": rows}
+
+
+def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seeds: int,
+              threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+    device = pick_device(device_name_)
+    train_npz, split_npz, test_npz = (data_dir / f for f in ("train.npz", "split.npz",
+                                                             "test.npz"))
+    missing = [str(p) for p in (train_npz, split_npz, test_npz) if not p.exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"missing {', '.join(missing)}: prepare the data first with "
+            "`snakemake --cores all results/data/split.npz results/data/test.npz`"
+        )
+    summary = []
+    if which in ("speedrun", "all"):
+        result = speedrun(train_npz, split_npz, test_npz, seeds, device)
+        write_json(out_dir / "speedrun.json", result)
+        summary.append(
+            f"speedrun: median {result['median_train_seconds']:.2f} s, mean test accuracy "
+            f"{100 * result['mean_test_accuracy']:.2f}%, "
+            f"{round(result['fraction_at_target'] * seeds)}/{seeds} seeds >= 99.0%")
+    if which in ("throughput", "all"):
+        result = throughput(device, STUDY_BATCH, steps=30 if device.type == "cpu" else 200)
+        write_json(out_dir / "throughput.json", result)
+        best = max(result["models"], key=lambda r: r["train_images_per_second"])
+        summary.append(f"throughput: fastest {best['architecture']} "
+                       f"{best['train_images_per_second']:,.0f} img/s training")
+    if which in ("scaling", "all"):
+        sizes = [1000, 2000, 5000, 10000, 20000, 54000]
+        result = scaling(train_npz, split_npz, device, "convnet_bn", sizes)
+        write_json(out_dir / "scaling.json", result)
+        last = result["sizes"][-1]
+        summary.append(f"scaling: convnet_bn epoch on {last['n_train']:,} images "
+                       f"{last['epoch_seconds']:.1f} s")
+    print(f"[{device_name(device)}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads] " + "; ".join(summary))
