@@ -81,3 +81,15 @@ def test_bench_refuses_missing_data(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="prepare the data first"):
         bench.run_bench("speedrun", tmp_path, tmp_path / "out", "cpu", 1, None)
 
+
+
+def test_reinitialise_equals_a_fresh_model() -> None:
+    model = create_model(bench.SPEEDRUN_ARCH)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)  # as if trained
+    bench.reinitialise(model, 3)
+    torch.manual_seed(3)
+    fresh = create_model(bench.SPEEDRUN_ARCH)
+    for (name, a), b in zip(model.state_dict().items(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
