@@ -102,3 +102,25 @@ def test_training_defaults_match_the_schema() -> None:
     assert set(schema) <= set(defaults)
     for key, spec in schema.items():
         assert defaults[key] == spec["default"], key
+
+
+def test_idx_folder_is_preferred_to_the_wheel(tmp_path: Path) -> None:
+    """With data.idx_dir set, the DAG reads those files and fetches no wheel."""
+    from study.mnist import IDX_STEMS
+
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for stem in IDX_STEMS.values():
+        (idx / f"{stem}.gz").write_bytes(b"")
+    config = load("smoke.yaml")
+    config["data"]["idx_dir"] = str(idx)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "-p",
+         "--cores", "1", "--configfile", str(tmp_path / "c.yaml"),
+         "--directory", str(tmp_path / "wd"), "results/data/train.npz"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fetch_mnist_wheel" not in result.stdout
+    assert f"--idx-dir {idx}" in result.stdout

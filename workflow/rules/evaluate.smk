@@ -1,4 +1,5 @@
-# The only rules that read the official test images: once per trained run.
+# The final evaluation, once per trained run: with the figures of the best model, the only
+# rules that read the official test images.
 rule evaluate:
     input:
         model=f"{RUN}/model.pt",
