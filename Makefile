@@ -1,5 +1,6 @@
 # make study   run the whole study (creates .venv, installs everything, runs Snakemake)
 # make test    run the test suite (unit tests, lint, one end-to-end run on config/smoke.yaml)
+# make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: study smoke test lint install clean
+.PHONY: study smoke test bench lint install clean
 
 study: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -17,6 +18,10 @@ smoke: install
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+bench: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --cores $(CORES) results/data/split.npz results/data/test.npz
+	$(BIN)/python -m study bench all
 
 lint: install
 	$(BIN)/ruff check study tests
