@@ -22,8 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from study.data import DeviceData, load_arrays, load_split, load_training_data, to_inputs
-from study.engine import TrainSettings, autocast, pick_device, predict, train
+from study.data import load_arrays, load_training_data, to_inputs
+from study.engine import TrainSettings, autocast, pick_device, predict, sync, train
 from study.io import write_json
 from study.models import create_model, list_models
 from study.train_run import device_name
@@ -37,18 +37,13 @@ SPEEDRUN = TrainSettings(
     max_epochs=1, batch_size=192, lr=0.012, weight_decay=5e-4, label_smoothing=0.05,
     schedule="onecycle", patience=1, channels_last=True, bf16=True,
 )
-STUDY_BATCH = TrainSettings().batch_size
-SCALING = TrainSettings(max_epochs=1, patience=1)  # one epoch of the study's own settings
+STUDY = TrainSettings()  # the study's own settings, measured by throughput
+SCALING = dataclasses.replace(STUDY, max_epochs=1, patience=1)
 SCALING_SIZES = [1000, 2000, 5000, 10000, 20000, 54000]
 
 
 def _quiet(_: str) -> None:
     pass
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -74,10 +69,10 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
              device: torch.device, log: Any = print) -> dict[str, Any]:
     start = time.perf_counter()
     data, split = load_training_data(train_npz, split_npz, device)
-    test_images, test_labels = np.load(test_npz)["images"], np.load(test_npz)["labels"]
+    test_images, test_labels = load_arrays(test_npz)
     test_x = to_inputs(test_images, split.mean, split.std, device)
     test_y = torch.from_numpy(test_labels.astype(np.int64)).to(device)
-    _sync(device)
+    sync(device)
     setup_seconds = time.perf_counter() - start
     settings = speedrun_settings(device)
 
@@ -87,8 +82,7 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
     def run(seed: int) -> tuple[float, float, float]:
         reinitialise(model, seed)
         result = train(model, data, settings, seed=seed, log=_quiet)
-        logits = predict(model.to(memory_format=torch.channels_last), test_x,
-                         settings.eval_batch_size, settings.bf16)
+        logits = predict(model, test_x, settings.eval_batch_size, settings.bf16)
         accuracy = (logits.argmax(1) == test_y).float().mean().item()
         return result.train_seconds, accuracy, result.history[-1]["val_accuracy"]
 
@@ -137,7 +131,7 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
     torch.set_num_threads(threads)
     device = torch.device(device_str)
     start_mb = _peak_memory_mb(device)
-    settings = TrainSettings()  # the study's own settings
+    settings = STUDY
     torch.manual_seed(0)
     model = create_model(name).to(device=device, memory_format=torch.channels_last)
     x = torch.randn(batch_size, 1, 28, 28, device=device).contiguous(
@@ -155,11 +149,11 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
     def timed(fn: Any, n: int) -> float:
         for _ in range(max(2, n // 5)):  # warm-up
             fn()
-        _sync(device)
+        sync(device)
         start = time.perf_counter()
         for _ in range(n):
             fn()
-        _sync(device)
+        sync(device)
         return time.perf_counter() - start
 
     model.train()
@@ -182,7 +176,7 @@ def _in_fresh_process(fn: Any, *args: Any) -> Any:
 def throughput(device: torch.device, batch_size: int, steps: int) -> dict[str, Any]:
     rows = [_in_fresh_process(_throughput_one, name, str(device), batch_size, steps,
                               torch.get_num_threads()) for name in list_models()]
-    return {**environment(device), "bf16": SPEEDRUN.bf16, "channels_last": True,
+    return {**environment(device), "bf16": STUDY.bf16, "channels_last": True,
             "models": rows}
 
 
@@ -190,21 +184,14 @@ def _scaling_one(train_npz: Path, split_npz: Path, device_str: str, architecture
                  size: int, threads: int) -> dict[str, Any]:
     torch.set_num_threads(threads)
     device = torch.device(device_str)
-    images, labels = load_arrays(train_npz)
-    split = load_split(split_npz)
     start_mb = _peak_memory_mb(device)
     # Only `size` training images go to the device, so memory follows the size.
-    train_idx, val_idx = split.train_idx[:size], split.val_idx[:1000]
-    y = torch.from_numpy(labels.astype(np.int64))
-    subset = DeviceData(to_inputs(images[train_idx], split.mean, split.std, device),
-                        y[train_idx].to(device),
-                        to_inputs(images[val_idx], split.mean, split.std, device),
-                        y[val_idx].to(device))
+    data, _ = load_training_data(train_npz, split_npz, device, max_train=size, max_val=1000)
     torch.manual_seed(0)
-    result = train(create_model(architecture), subset, SCALING, seed=0, log=_quiet)
-    return {"n_train": len(train_idx), "epoch_seconds": result.train_seconds,
-            "images_per_second": len(train_idx) / result.train_seconds,
-            **_memory(device, start_mb)}
+    result = train(create_model(architecture), data, SCALING, seed=0, log=_quiet)
+    n = len(data.train_x)
+    return {"n_train": n, "epoch_seconds": result.train_seconds,
+            "images_per_second": n / result.train_seconds, **_memory(device, start_mb)}
 
 
 def scaling(train_npz: Path, split_npz: Path, device: torch.device, architecture: str,
@@ -237,7 +224,7 @@ def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seed
             f"{100 * result['mean_test_accuracy']:.2f}%, "
             f"{round(result['fraction_at_target'] * seeds)}/{seeds} seeds >= 99.0%")
     if which in ("throughput", "all"):
-        result = throughput(device, STUDY_BATCH, steps=30 if device.type == "cpu" else 200)
+        result = throughput(device, STUDY.batch_size, steps=30 if device.type == "cpu" else 200)
         write_json(out_dir / "throughput.json", result)
         best = max(result["models"], key=lambda r: r["train_images_per_second"])
         summary.append(f"throughput: fastest {best['architecture']} "

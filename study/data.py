@@ -86,9 +86,12 @@ class DeviceData:
 
 
 def load_training_data(train_npz: str | Path, split_npz: str | Path,
-                       device: torch.device | str) -> tuple[DeviceData, Split]:
+                       device: torch.device | str, max_train: int | None = None,
+                       max_val: int | None = None) -> tuple[DeviceData, Split]:
+    """The splits on `device`; `max_train`/`max_val` move only the first so many images."""
     images, labels = load_arrays(train_npz)
     split = load_split(split_npz)
+    split = Split(split.train_idx[:max_train], split.val_idx[:max_val], split.mean, split.std)
     y = torch.from_numpy(labels.astype(np.int64))
 
     def part(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

@@ -118,7 +118,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: Train
     return loss, accuracy
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Wait for the device, so that a clock reading covers the work queued before it."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -160,7 +161,7 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
     stopped_early = False
     for epoch in range(1, settings.max_epochs + 1):
-        _sync(device)
+        sync(device)
         start = time.perf_counter()
         model.train()
         order = torch.randperm(n, device=device, generator=generator)
@@ -186,7 +187,7 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             # Accumulated on the device: no host synchronisation inside the loop.
             total_loss += loss.detach() * len(idx)
             correct += (logits.argmax(1) == data.train_y[idx]).sum()
-        _sync(device)
+        sync(device)
         seconds = time.perf_counter() - start  # the optimisation steps alone
         train_seconds += seconds
         val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings)
