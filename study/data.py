@@ -6,12 +6,15 @@ only, so nothing about the validation or test images leaks into the inputs.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+
+from study.errors import ConfigError, DataError
 
 NUM_CLASSES = 10
 
@@ -35,7 +38,7 @@ def make_split(images: np.ndarray, labels: np.ndarray, n_val: int, seed: int,
         indices, _ = train_test_split(indices, train_size=subset, stratify=labels,
                                       random_state=seed)
     if not 0 < n_val < len(indices):
-        raise ValueError(f"n_val={n_val} must be between 1 and {len(indices) - 1}")
+        raise ConfigError(f"data.n_val={n_val} must be between 1 and {len(indices) - 1}")
     train_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=labels[indices],
                                           random_state=seed)
     train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
@@ -50,14 +53,27 @@ def save_split(path: str | Path, split: Split) -> None:
              mean=np.float64(split.mean), std=np.float64(split.std))
 
 
+def _read_npz(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays `keys` of a .npz the workflow wrote, or a DataError saying what to do."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {key: f[key] for key in keys}
+    except FileNotFoundError as err:
+        raise DataError(f"{path}: not found; prepare the data first "
+                        "(`snakemake --cores all results/data/split.npz`).") from err
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: unreadable or not written by the study ({err}); "
+                        "delete it and run the workflow again.") from err
+
+
 def load_split(path: str | Path) -> Split:
-    with np.load(path) as f:
-        return Split(f["train_idx"], f["val_idx"], float(f["mean"]), float(f["std"]))
+    f = _read_npz(path, ("train_idx", "val_idx", "mean", "std"))
+    return Split(f["train_idx"], f["val_idx"], float(f["mean"]), float(f["std"]))
 
 
 def load_arrays(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(path) as f:
-        return f["images"], f["labels"]
+    f = _read_npz(path, ("images", "labels"))
+    return f["images"], f["labels"]
 
 
 def to_inputs(images: np.ndarray, mean: float, std: float, device: torch.device | str

@@ -20,6 +20,7 @@ from torch import nn
 
 from study.augment import random_affine
 from study.data import DeviceData, one_hot
+from study.errors import ConfigError
 
 REGULARISATIONS = ("none", "dropout", "augment", "dropout_augment")
 
@@ -51,14 +52,14 @@ class TrainSettings:
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+            raise ConfigError(f"unknown training settings: {', '.join(unknown)}")
         checked = {}
         for key, value in values.items():
             kind = type(known[key].default)
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if type(value) is not kind:
-                raise TypeError(f"training.{key} must be {kind.__name__}, got {value!r}")
+                raise ConfigError(f"training.{key} must be {kind.__name__}, got {value!r}")
             checked[key] = value
         return cls(**checked)
 
@@ -67,7 +68,7 @@ def apply_regularisation(name: str, settings: TrainSettings) -> tuple[dict[str, 
                                                                         TrainSettings]:
     """Model arguments and settings of a regularisation variant."""
     if name not in REGULARISATIONS:
-        raise ValueError(f"unknown regularisation {name!r}; known: {', '.join(REGULARISATIONS)}")
+        raise ConfigError(f"unknown regularisation {name!r}; known: {', '.join(REGULARISATIONS)}")
     dropout = settings.dropout if "dropout" in name else 0.0
     return {"dropout": dropout}, dataclasses.replace(settings, augment="augment" in name)
 
@@ -154,7 +155,7 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             pct_start=max(0.25, 2 / total_steps),  # at least one step up
         )
     elif settings.schedule not in ("onecycle", "constant"):
-        raise ValueError(f"unknown schedule {settings.schedule!r}; known: onecycle, constant")
+        raise ConfigError(f"unknown schedule {settings.schedule!r}; known: onecycle, constant")
 
     history: list[dict[str, float]] = []
     best_key = (-1.0, 0.0)

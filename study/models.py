@@ -11,6 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from study.errors import ConfigError
+
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 _DESCRIPTIONS: dict[str, str] = {}
 
@@ -40,7 +42,7 @@ def create_model(name: str, **kwargs: object) -> nn.Module:
 
 def _check(name: str) -> str:
     if name not in _REGISTRY:
-        raise ValueError(f"unknown architecture {name!r}; known: {', '.join(list_models())}")
+        raise ConfigError(f"unknown architecture {name!r}; known: {', '.join(list_models())}")
     return name
 
 

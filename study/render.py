@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from study.errors import RenderError
 from study.io import atomic_path
 
 __all__ = ["RenderError", "render"]
@@ -37,10 +38,6 @@ ENGINES = ("auto", "pandoc", "quarto")
 # Anything that would make the browser fetch from the network when the deck is shown.
 REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|poster|data-src)\s*=\s*["']?|url\(\s*["']?)\s*"""
                     r"""((?:https?:)?//[^"'\s)>]+)""", re.IGNORECASE)
-
-
-class RenderError(RuntimeError):
-    """A document could not be rendered; the message says what to fix."""
 
 
 def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from study.data import Split, load_split, make_split, one_hot, save_split, to_inputs
@@ -71,3 +72,17 @@ def test_split_file_round_trip(tmp_path: Path) -> None:
     save_split(tmp_path / "split.npz", split)
     loaded = load_split(tmp_path / "split.npz")
     assert loaded.mean == 0.13 and loaded.val_idx.tolist() == [1]
+
+
+def test_unreadable_arrays_get_a_clear_error(tmp_path: Path) -> None:
+    from study.data import load_arrays
+    from study.errors import DataError
+
+    with pytest.raises(DataError, match=r"missing\.npz: not found; prepare the data first"):
+        load_arrays(tmp_path / "missing.npz")
+    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match=r"garbage\.npz: unreadable.*run the workflow again"):
+        load_arrays(tmp_path / "garbage.npz")
+    np.savez(tmp_path / "other.npz", pixels=np.zeros(3))
+    with pytest.raises(DataError, match=r"other\.npz: unreadable or not written by the study"):
+        load_arrays(tmp_path / "other.npz")
