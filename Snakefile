@@ -1,5 +1,6 @@
 # The MNIST CNN study: data -> one training job per (architecture, regularisation, seed)
-# -> test evaluation -> tables and figures -> PDF report and reveal.js slides.
+# -> choice of the best run on validation -> test evaluation -> tables and figures
+# -> PDF report and reveal.js slides.
 #
 #   snakemake --cores all                        the default study (config/config.yaml)
 #   snakemake --cores all --configfile config/smoke.yaml
@@ -12,7 +13,9 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/select.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/render.smk"
 

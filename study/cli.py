@@ -7,6 +7,19 @@ import json
 import sys
 from pathlib import Path
 
+from study.errors import ConfigError, StudyError
+
+
+def json_object(text: str) -> dict:
+    """A JSON mapping given on the command line."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--settings is not valid JSON ({err})") from err
+    if not isinstance(value, dict):
+        raise ConfigError(f"--settings must be a JSON object, got {text!r}")
+    return value
+
 
 def _prepare_data(args: argparse.Namespace) -> None:
     from study import mnist
@@ -38,7 +51,7 @@ def _train(args: argparse.Namespace) -> None:
     from study.train_run import train_run
 
     train_run(architecture=args.arch, regularisation=args.reg, seed=args.seed,
-              train_npz=args.train, split_npz=args.split, settings=json.loads(args.settings),
+              train_npz=args.train, split_npz=args.split, settings=json_object(args.settings),
               device=args.device, out_dir=args.out_dir, threads=args.threads)
 
 
@@ -49,12 +62,22 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['test_errors']} errors)")
 
 
+def _select_best(args: argparse.Namespace) -> None:
+    from study.selection import select_best
+
+    best = select_best(args.runs, args.out)
+    print(f"best on validation: {best['architecture']} + {best['regularisation']} "
+          f"(mean validation accuracy {100 * best['variant_val_accuracy']:.2f}%), "
+          f"its best run: seed {best['seed']}")
+
+
 def _tables(args: argparse.Namespace) -> None:
     from study.tables import write_tables
 
-    variables = write_tables(args.runs, json.loads(args.config), args.split, args.out_dir)
+    variables = write_tables(args.runs, args.best, args.architectures, args.regularisations,
+                             args.max_epochs, args.split, args.out_dir)
     print(f"best on validation: {variables['best']['variant']}, "
-          f"test accuracy {variables['best']['test_accuracy']}")
+          f"mean test accuracy {variables['best']['test_accuracy']}")
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -129,9 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_evaluate)
 
+    p = sub.add_parser("select-best", help="choose the best run on validation figures alone")
+    p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
+    p.add_argument("--out", type=Path, required=True, help="best.json to write")
+    p.set_defaults(func=_select_best)
+
     p = sub.add_parser("tables", help="tables and report variables over every run")
     p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
-    p.add_argument("--config", required=True, help="the study's config as JSON")
+    p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
+    p.add_argument("--architectures", nargs="+", required=True, help="in the tables' order")
+    p.add_argument("--regularisations", nargs="+", required=True, help="in the tables' order")
+    p.add_argument("--max-epochs", type=int, required=True)
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_tables)
@@ -173,6 +204,6 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (RuntimeError, ValueError, TypeError, OSError) as err:
+    except StudyError as err:  # bad input: one line saying what to fix; a bug keeps its trace
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)

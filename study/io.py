@@ -49,19 +49,3 @@ def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
     # A file object stops numpy from appending ".npz" to the temporary name.
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
-
-
-def code_version() -> str:
-    """The git commit of the code that ran, or the package version outside a checkout."""
-    import subprocess
-
-    from study import __version__
-
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=10"],
-            cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10, check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__

