@@ -9,6 +9,7 @@ Speedrun recipe (hyper-parameters chosen on the validation split): see SPEEDRUN 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import platform
@@ -24,9 +25,10 @@ import torch.nn.functional as F
 
 from study.data import load_arrays, load_training_data, to_inputs
 from study.engine import TrainSettings, autocast, pick_device, predict, sync, train
+from study.errors import DataError
 from study.io import write_json
 from study.models import create_model, list_models
-from study.train_run import device_name
+from study.provenance import code_version, cpu_model, device_name
 
 TARGET = 0.99
 SPEEDRUN_ARCH = "speednet"
@@ -47,7 +49,9 @@ def _quiet(_: str) -> None:
 
 
 def environment(device: torch.device) -> dict[str, Any]:
-    return {"device": device_name(device), "device_type": device.type,
+    """What a benchmark figure depends on: code, device, CPU model, versions, threads."""
+    return {"code_version": code_version(), "device": device_name(device),
+            "device_type": device.type, "cpu": cpu_model(),
             "torch": str(torch.__version__), "threads": torch.get_num_threads(),
             "python": platform.python_version()}
 
@@ -112,10 +116,30 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
 
 
 def _peak_memory_mb(device: torch.device) -> float:
-    """Peak memory so far: allocated on the GPU, or resident for this whole CPU process."""
+    """Peak memory since the last mark: allocated on the GPU, or resident for this process."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    try:  # VmHWM, which a mark resets; ru_maxrss below cannot be reset
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _memory_mark(device: torch.device) -> float:
+    """Reset the peak and return the memory in use now, the start of a measurement.
+
+    Linux keeps a process's peak resident size across exec, so a spawned child would start
+    with its parent's peak and hide everything below it; writing 5 to clear_refs resets it.
+    """
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+    return _peak_memory_mb(device)
 
 
 def _memory(device: torch.device, start_mb: float) -> dict[str, float]:
@@ -130,7 +154,7 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
     """Runs in a fresh process so that the CPU peak memory is this model's alone."""
     torch.set_num_threads(threads)
     device = torch.device(device_str)
-    start_mb = _peak_memory_mb(device)
+    start_mb = _memory_mark(device)
     settings = STUDY
     torch.manual_seed(0)
     model = create_model(name).to(device=device, memory_format=torch.channels_last)
@@ -184,7 +208,7 @@ def _scaling_one(train_npz: Path, split_npz: Path, device_str: str, architecture
                  size: int, threads: int) -> dict[str, Any]:
     torch.set_num_threads(threads)
     device = torch.device(device_str)
-    start_mb = _peak_memory_mb(device)
+    start_mb = _memory_mark(device)
     # Only `size` training images go to the device, so memory follows the size.
     data, _ = load_training_data(train_npz, split_npz, device, max_train=size, max_val=1000)
     torch.manual_seed(0)
@@ -211,7 +235,7 @@ def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seed
                                                              "test.npz"))
     missing = [str(p) for p in (train_npz, split_npz, test_npz) if not p.exists()]
     if missing:
-        raise FileNotFoundError(
+        raise DataError(
             f"missing {', '.join(missing)}: prepare the data first with "
             "`snakemake --cores all results/data/split.npz results/data/test.npz`"
         )
@@ -236,4 +260,4 @@ def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seed
         summary.append(f"scaling: convnet_bn epoch on {last['n_train']:,} images "
                        f"{last['epoch_seconds']:.1f} s")
     print(f"[{device_name(device)}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads] " + "; ".join(summary))
+          f"{torch.get_num_threads()} threads, code {code_version()}] " + "; ".join(summary))
