@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from study import engine
 from study.augment import random_affine
 from study.data import DeviceData
 from study.engine import TrainSettings, apply_regularisation, train
+from study.errors import ConfigError
 from study.models import create_model
 
 
@@ -49,16 +51,37 @@ def test_same_seed_same_weights_on_cpu(augment: bool) -> None:
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_best_epoch_weights_are_restored() -> None:
+def test_best_epoch_weights_are_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation peaks at epoch 2 of 4: the model must come back with epoch 2's weights,
+    not the last epoch's (as it would if the best state were not copied, or not loaded)."""
+    scripted = iter([(1.0, 0.50), (0.5, 0.90), (0.8, 0.70), (0.9, 0.60)])  # (loss, accuracy)
+    snapshots: list[dict[str, torch.Tensor]] = []
+
+    def scripted_evaluate(model, x, y, settings):  # called once after every epoch
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return next(scripted)
+
+    monkeypatch.setattr(engine, "evaluate", scripted_evaluate)
     torch.manual_seed(0)
     model = create_model("mlp")
-    settings = TrainSettings(max_epochs=3, batch_size=64, bf16=False, patience=3)
+    settings = TrainSettings(max_epochs=4, batch_size=64, bf16=False, patience=4)
     result = train(model, random_data(128), settings, seed=0, log=quiet)
-    best = result.history[result.best_epoch - 1]["val_accuracy"]
-    assert best == max(h["val_accuracy"] for h in result.history)
-    assert all(torch.equal(model.state_dict()[k], v) for k, v in result.best_state.items())
-    assert len(result.history) <= 3 and set(result.history[0]) >= {
-        "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
+    assert result.best_epoch == 2 and len(result.history) == 4
+    assert [h["val_accuracy"] for h in result.history] == [0.50, 0.90, 0.70, 0.60]
+    final = model.state_dict()
+    assert all(torch.equal(final[k], snapshots[1][k]) for k in final)
+    assert not all(torch.equal(final[k], snapshots[3][k]) for k in final)  # it moved on
+    assert all(torch.equal(result.best_state[k], snapshots[1][k]) for k in final)
+    assert set(result.history[0]) >= {"epoch", "train_loss", "train_accuracy", "val_loss",
+                                      "val_accuracy", "lr", "seconds"}
+
+
+def test_ties_on_accuracy_go_to_the_lower_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted = iter([(0.30, 0.90), (0.20, 0.90), (0.25, 0.90)])
+    monkeypatch.setattr(engine, "evaluate", lambda *args: next(scripted))
+    settings = TrainSettings(max_epochs=3, batch_size=64, bf16=False, patience=3)
+    result = train(create_model("mlp"), random_data(128), settings, seed=0, log=quiet)
+    assert result.best_epoch == 2
 
 
 def test_early_stopping_stops() -> None:
@@ -88,7 +111,7 @@ def test_settings_refuse_unknown_keys_and_wrong_types() -> None:
     assert TrainSettings.from_dict({"lr": 1, "max_epochs": 3}).lr == 1.0
     with pytest.raises(ValueError, match="unknown training settings: learning_rate"):
         TrainSettings.from_dict({"learning_rate": 0.1})
-    with pytest.raises(TypeError, match=r"training\.max_epochs must be int"):
+    with pytest.raises(ConfigError, match=r"training\.max_epochs must be int"):
         TrainSettings.from_dict({"max_epochs": "ten"})
 
 
