@@ -1,5 +1,6 @@
 # make study   run the whole study (creates .venv, installs everything, runs Snakemake)
-# make test    run the test suite (unit tests, lint, one end-to-end run on config/smoke.yaml)
+# make test    run the linters, then the test suite (unit tests, one end-to-end run on
+#              config/smoke.yaml)
 # make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ study: install
 smoke: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
 
-test: install
+test: lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 bench: install
