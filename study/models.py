@@ -75,6 +75,11 @@ def _conv_pool_bn(c_in: int, c_out: int) -> list[nn.Module]:
 
 @register("Multilayer perceptron 784-512-256-10 with ReLU: the non-convolutional baseline")
 def mlp(dropout: float = 0.0) -> nn.Module:
+    """The fully connected baselines of LeCun et al., "Gradient-based learning applied to
+    document recognition" (Proc. IEEE, 1998), which compare 784-300-100-10 and 784-500-150-10
+    networks with the convolutional ones; here two hidden layers of 512 and 256 with ReLU
+    as in Simard et al., "Best practices for convolutional neural networks applied to visual
+    document analysis" (ICDAR 2003): what a network that ignores the image's layout reaches."""
     features = nn.Sequential(
         nn.Flatten(), nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Dropout(dropout),
         nn.Linear(512, 256), nn.ReLU(inplace=True),
@@ -85,6 +90,11 @@ def mlp(dropout: float = 0.0) -> nn.Module:
 @register("LeNet-5 (LeCun et al., 1998): two 5x5 convolutions with tanh and average pooling, "
           "fully connected 120-84")
 def lenet5(dropout: float = 0.0) -> nn.Module:
+    """LeNet-5 of LeCun et al., "Gradient-based learning applied to document recognition"
+    (Proc. IEEE, 1998), section II.B: C1 6@5x5 (the 28x28 input padded to the paper's 32x32),
+    S2 pooling, C3 16@5x5 (fully connected to S2, not the paper's partial table), S4, F5 120,
+    F6 84, tanh; average pooling stands for the paper's trainable subsampling and a linear
+    layer with softmax for its RBF output."""
     features = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
         nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
@@ -97,6 +107,10 @@ def lenet5(dropout: float = 0.0) -> nn.Module:
 @register("Modern CNN: 3x3 convolutions with batch normalisation and ReLU in three stages "
           "(32, 64, 128 channels), max pooling, global average pooling")
 def convnet_bn(dropout: float = 0.0, width: int = 32) -> nn.Module:
+    """A VGG-style network (Simonyan & Zisserman, "Very Deep Convolutional Networks for
+    Large-Scale Image Recognition", ICLR 2015: stacked 3x3 convolutions) with batch
+    normalisation (Ioffe & Szegedy, ICML 2015) and global average pooling instead of large
+    fully connected layers (Lin et al., "Network In Network", ICLR 2014)."""
     w = width
     features = nn.Sequential(
         *_conv_bn(1, w), *_conv_pool_bn(w, w),
@@ -109,9 +123,84 @@ def convnet_bn(dropout: float = 0.0, width: int = 32) -> nn.Module:
 @register("Speedrun CNN: 5x5 stride-2 convolution (16 channels), 3x3 convolutions (32, then 64 "
           "after max pooling) with batch normalisation: 99% in one epoch at low cost")
 def speednet(dropout: float = 0.0) -> nn.Module:
+    """The benchmark's small network, in the spirit of the CIFAR-10 speedruns of K. Jordan,
+    "94% on CIFAR-10 in 3.29 seconds on a single GPU" (airbench, arXiv:2404.00498, 2024): a
+    strided first convolution, few wide-enough layers, batch norm, data kept on the device."""
     # Channel counts are multiples of 16: oneDNN's blocked kernels are much slower otherwise.
     features = nn.Sequential(
         nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(16),
         nn.ReLU(inplace=True), *_conv_pool_bn(16, 32), *_conv_bn(32, 64), nn.Flatten(),
     )
     return Classifier(features, 64 * 7 * 7, dropout)
+
+
+class _BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity (or 1x1 projection) shortcut."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+        )
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(c_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+@register("Small residual network (He et al., 2016): a 3x3 stem, three stages of one basic "
+          "block each (32, 64, 128 channels, stride 2 between stages), global average pooling")
+def resnet_small(dropout: float = 0.0, width: int = 32) -> nn.Module:
+    """ResNet for 28x28 digits, after the CIFAR ResNets of He et al., "Deep Residual Learning
+    for Image Recognition" (CVPR 2016), section 4.2: basic blocks, identity shortcuts, a 1x1
+    projection where the shape changes, global average pooling, one linear layer."""
+    w = width
+    features = nn.Sequential(
+        *_conv_bn(1, w), _BasicBlock(w, w, 1), _BasicBlock(w, 2 * w, 2),
+        _BasicBlock(2 * w, 4 * w, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    )
+    return Classifier(features, 4 * w, dropout)
+
+
+def _conv_relu_bn(c_in: int, c_out: int, kernel: int, stride: int = 1,
+                  padding: int = 0) -> list[nn.Module]:
+    # The published order (Keras Conv2D with activation='relu', then BatchNormalization).
+    return [nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding),
+            nn.ReLU(inplace=True), nn.BatchNorm2d(c_out)]
+
+
+@register("Strong MNIST CNN (Deotte, 2018): stacked 3x3 convolutions with batch norm, strided "
+          "5x5 convolutions instead of pooling (32, 64 channels), a 4x4 convolution to 128, "
+          "dropout after each stage")
+def deotte_cnn(dropout: float = 0.0) -> nn.Module:
+    """The CNN of the best-known validation-only MNIST study: C. Deotte, "How to choose CNN
+    Architecture MNIST" and "25 Million Images! [0.99757] MNIST" (Kaggle, 2018), 99.64% mean
+    for one network, 99.75% for an ensemble of 15. Layout as published (valid 3x3
+    convolutions, 'same' strided 5x5 ones: 28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4 -> 1), each
+    convolution followed by ReLU then batch norm; the published dropout of 0.4 after each
+    stage is this study's `dropout` variant, so the `none` variant trains it without."""
+    features = nn.Sequential(
+        *_conv_relu_bn(1, 32, 3), *_conv_relu_bn(32, 32, 3),
+        *_conv_relu_bn(32, 32, 5, stride=2, padding=2), nn.Dropout(dropout),
+        *_conv_relu_bn(32, 64, 3), *_conv_relu_bn(64, 64, 3),
+        *_conv_relu_bn(64, 64, 5, stride=2, padding=2), nn.Dropout(dropout),
+        *_conv_relu_bn(64, 128, 4), nn.Flatten(),
+    )
+    return Classifier(features, 128, dropout)
+
+
+def multiply_adds(name: str) -> int:
+    """Multiply-accumulates of one forward pass on one image, counted by PyTorch's
+    FlopCounterMode (a multiply-add is two floating-point operations)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = create_model(name).eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    return counter.get_total_flops() // 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,18 @@ def test_unknown_name_lists_the_known_ones() -> None:
 def test_schema_offers_exactly_the_registry() -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
     assert sorted(schema["properties"]["architectures"]["items"]["enum"]) == list_models()
+
+
+def test_multiply_adds_are_counted_by_pytorch() -> None:
+    """LeNet-5 by hand: conv1 6x28x28x25 + conv2 16x10x10x150 + 400x120 + 120x84 + 84x10."""
+    from study.models import multiply_adds
+
+    assert multiply_adds("lenet5") == 117_600 + 240_000 + 48_000 + 10_080 + 840
+    assert multiply_adds("mlp") == 784 * 512 + 512 * 256 + 256 * 10
+
+
+def test_every_architecture_cites_its_source(name: str) -> None:
+    from study.models import _REGISTRY
+
+    doc = _REGISTRY[name].__doc__ or ""
+    assert re.search(r"\b(19|20)\d\d\b", doc), f"{name}: no dated source in its docstring"
