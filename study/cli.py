@@ -10,14 +10,14 @@ from pathlib import Path
 from study.errors import ConfigError, StudyError
 
 
-def json_object(text: str) -> dict:
+def json_object(text: str, option: str = "--settings") -> dict:
     """A JSON mapping given on the command line."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ConfigError(f"--settings is not valid JSON ({err})") from err
+        raise ConfigError(f"{option} is not valid JSON ({err})") from err
     if not isinstance(value, dict):
-        raise ConfigError(f"--settings must be a JSON object, got {text!r}")
+        raise ConfigError(f"{option} must be a JSON object, got {text!r}")
     return value
 
 
@@ -74,8 +74,9 @@ def _select_best(args: argparse.Namespace) -> None:
 def _tables(args: argparse.Namespace) -> None:
     from study.tables import write_tables
 
-    variables = write_tables(args.runs, args.best, args.architectures, args.regularisations,
-                             args.max_epochs, args.split, args.out_dir)
+    variables = write_tables(args.runs, args.best, args.architectures,
+                             json_object(args.variants, "--variants"), args.max_epochs,
+                             args.split, args.out_dir)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -161,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
     p.add_argument("--architectures", nargs="+", required=True, help="in the tables' order")
-    p.add_argument("--regularisations", nargs="+", required=True, help="in the tables' order")
+    p.add_argument("--variants", required=True,
+                   help="JSON: each variant, in the tables' order, with the settings it changes")
     p.add_argument("--max-epochs", type=int, required=True)
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--out-dir", type=Path, required=True)

@@ -18,29 +18,30 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from study.augment import random_affine
+from study.augment import random_distortion
 from study.data import DeviceData, one_hot
 from study.errors import ConfigError
-
-REGULARISATIONS = ("none", "dropout", "augment", "dropout_augment")
 
 
 @dataclass
 class TrainSettings:
-    """Every knob of a training run; the study's config `training:` block maps onto it."""
+    """Every knob of a training run. The study's config `training:` block gives the base
+    settings and each regularisation variant (`variants:`) the ones it changes."""
 
     max_epochs: int = 10
     batch_size: int = 128
     lr: float = 2e-3  # peak learning rate of the one-cycle schedule
-    weight_decay: float = 5e-4
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
     label_smoothing: float = 0.0
     patience: int = 4  # epochs without a better validation accuracy before stopping
     schedule: str = "onecycle"  # onecycle | constant
-    dropout: float = 0.3  # used by the dropout variants
-    augment: bool = False
+    dropout: float = 0.0  # dropout probability of the model's dropout layers
+    augment: bool = False  # a random distortion of every training image, every epoch
     rotation: float = 10.0  # degrees
     translate: float = 0.1  # fraction of the image size
     scale: float = 0.1  # zoom range 1 +- scale
+    elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0 = none)
+    elastic_sigma: float = 4.0  # smoothness of the elastic field, in pixels
     channels_last: bool = True
     bf16: bool = True  # bfloat16 autocast
     compile: bool = False  # torch.compile the model (CUDA)
@@ -62,15 +63,6 @@ class TrainSettings:
                 raise ConfigError(f"training.{key} must be {kind.__name__}, got {value!r}")
             checked[key] = value
         return cls(**checked)
-
-
-def apply_regularisation(name: str, settings: TrainSettings) -> tuple[dict[str, Any],
-                                                                        TrainSettings]:
-    """Model arguments and settings of a regularisation variant."""
-    if name not in REGULARISATIONS:
-        raise ConfigError(f"unknown regularisation {name!r}; known: {', '.join(REGULARISATIONS)}")
-    dropout = settings.dropout if "dropout" in name else 0.0
-    return {"dropout": dropout}, dataclasses.replace(settings, augment="augment" in name)
 
 
 def pick_device(name: str) -> torch.device:
@@ -173,9 +165,11 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             idx = order[i * settings.batch_size:(i + 1) * settings.batch_size]
             x = train_x[idx]
             if settings.augment:
-                x = random_affine(x, generator, rotation=settings.rotation,
-                                  translate=settings.translate, scale=settings.scale,
-                                  background=background)
+                x = random_distortion(x, generator, rotation=settings.rotation,
+                                      translate=settings.translate, scale=settings.scale,
+                                      elastic_alpha=settings.elastic_alpha,
+                                      elastic_sigma=settings.elastic_sigma,
+                                      background=background)
             with autocast(device, settings.bf16):
                 logits = step_model(x)
                 loss = F.cross_entropy(logits.float(), targets[idx],

@@ -19,6 +19,7 @@ from study.data import load_split
 from study.io import read_json, write_text
 from study.models import describe
 from study.provenance import code_version
+from study.variants import changes
 
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
@@ -113,9 +114,13 @@ def markdown(frame: pd.DataFrame) -> str:
 
 
 def write_tables(summaries: list[Path], best_json: Path, architectures: list[str],
-                 regularisations: list[str], max_epochs: int, split_npz: Path,
+                 variants: dict[str, dict[str, Any]], max_epochs: int, split_npz: Path,
                  out_dir: Path) -> dict[str, Any]:
-    """Every table, and variables.yml, from the runs and the choice in `best_json`."""
+    """Every table, and variables.yml, from the runs and the choice in `best_json`.
+
+    `variants` maps each regularisation variant, in the tables' order, to the settings it
+    changes."""
+    regularisations = list(variants)
     out_dir = Path(out_dir)
     tables = out_dir / "tables"
     runs = collect_runs(summaries)
@@ -149,6 +154,9 @@ def write_tables(summaries: list[Path], best_json: Path, architectures: list[str
     write_text(tables / "models.md", markdown(pd.DataFrame([
         {"Architecture": a, "Parameters": f"{params[a]:,}", "Description": describe(a)}
         for a in architectures])))
+    write_text(tables / "variants.md", markdown(pd.DataFrame([
+        {"Variant": name, "Settings changed from the base": changes({"variants": variants}, name)}
+        for name in regularisations])))
     n_test = int(best_metrics["n_test"])
     write_text(tables / "data.md", markdown(pd.DataFrame([
         {"Split": "Training", "Images": f"{len(split.train_idx):,}",

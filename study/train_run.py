@@ -11,7 +11,7 @@ import torch
 
 from study.checkpoint import save_checkpoint
 from study.data import load_training_data
-from study.engine import TrainSettings, apply_regularisation, pick_device, train
+from study.engine import TrainSettings, pick_device, train
 from study.io import write_json, write_text
 from study.models import count_parameters, create_model
 from study.provenance import code_version, device_name
@@ -31,11 +31,15 @@ def history_csv(history: list[dict[str, float]]) -> str:
 def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: Path,
               split_npz: Path, settings: dict[str, Any], device: str, out_dir: Path,
               threads: int | None = None) -> dict[str, Any]:
-    """Train one run and write model.pt, history.csv and train.json into `out_dir`."""
+    """Train one run and write model.pt, history.csv and train.json into `out_dir`.
+
+    `settings` are the run's training settings, the variant's already applied to the base
+    ones; `regularisation` is the variant's name, recorded with the results.
+    """
     if threads:
         torch.set_num_threads(threads)
-    base = TrainSettings.from_dict(settings)
-    model_kwargs, run_settings = apply_regularisation(regularisation, base)
+    run_settings = TrainSettings.from_dict(settings)
+    model_kwargs = {"dropout": run_settings.dropout}
     dev = pick_device(device)
     data, split = load_training_data(train_npz, split_npz, dev)
     torch.manual_seed(seed)  # the initial weights; shuffling and augmentation use `seed` too

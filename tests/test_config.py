@@ -12,6 +12,9 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from study.errors import ConfigError
+from study.variants import check_variants, run_settings
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -22,7 +25,36 @@ def load(name: str) -> dict:
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
-    validate(load(name), str(SCHEMA))
+    config = load(name)
+    validate(config, str(SCHEMA))
+    check_variants(config)
+
+
+def test_a_variant_changes_only_its_settings() -> None:
+    config = load("config.yaml")
+    validate(config, str(SCHEMA))
+    base = run_settings(config, "none")
+    assert base == config["training"]
+    dropout = run_settings(config, "dropout")
+    assert {k for k in base if base[k] != dropout[k]} == {"dropout"}
+    assert dropout["dropout"] > 0 and base["dropout"] == 0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c.update(regularisations=["none", "mixup"]), r"'mixup' not declared"),
+    (lambda c: c["variants"].update(dropout={"dropout": 1.5}),
+     r"variants\.dropout\.dropout: 1\.5 is greater than or equal to the maximum"),
+    (lambda c: c["variants"].update(dropout={"dropuot": 0.3}),
+     r"variants\.dropout: Additional properties.*'dropuot' was unexpected"),
+    (lambda c: c["variants"].update(augment={"augment": "yes"}),
+     r"variants\.augment\.augment: 'yes' is not of type 'boolean'"),
+])
+def test_bad_variants_are_refused_with_their_name(change, message: str) -> None:
+    config = copy.deepcopy(load("config.yaml"))
+    validate(config, str(SCHEMA))
+    change(config)
+    with pytest.raises(ConfigError, match=message):
+        check_variants(config)
 
 
 def test_schema_fills_every_default() -> None:
@@ -54,9 +86,14 @@ def test_bad_values_are_refused(change, message: str) -> None:
         validate(config, str(SCHEMA))
 
 
-def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("architectures", ["resnet999"], "resnet999"),
+    ("regularisations", ["none", "mixup"], "'mixup' not declared in `variants`"),
+])
+def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, value: list,
+                                                      message: str) -> None:
     config = load("smoke.yaml")
-    config["architectures"] = ["resnet999"]
+    config[key] = value
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(config))
     result = subprocess.run(
@@ -65,7 +102,7 @@ def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path) -> None:
         capture_output=True, text=True,
     )
     assert result.returncode != 0
-    assert "resnet999" in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
 
 

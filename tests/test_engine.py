@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from study import engine
-from study.augment import random_affine
+from study.augment import elastic_field, random_distortion
 from study.data import DeviceData
-from study.engine import TrainSettings, apply_regularisation, train
+from study.engine import TrainSettings, train
 from study.errors import ConfigError
 from study.models import create_model
 
@@ -99,11 +99,11 @@ def test_augmentation_is_per_image_and_keeps_the_background() -> None:
     x = torch.full((2, 1, 28, 28), -0.4)
     x[:, :, 10:18, 10:18] = 2.0
     g = torch.Generator().manual_seed(0)
-    y = random_affine(x, g, rotation=15, translate=0.1, scale=0.1, background=-0.4)
+    y = random_distortion(x, g, rotation=15, translate=0.1, scale=0.1, background=-0.4)
     assert y.shape == x.shape
     assert not torch.allclose(y[0], y[1])  # the two identical images moved differently
     assert torch.allclose(y[:, :, 0, :], torch.tensor(-0.4))  # the border stays empty
-    identity = random_affine(x, g, rotation=0, translate=0, scale=0, background=-0.4)
+    identity = random_distortion(x, g, rotation=0, translate=0, scale=0, background=-0.4)
     assert torch.allclose(identity, x, atol=1e-5)
 
 
@@ -115,10 +115,21 @@ def test_settings_refuse_unknown_keys_and_wrong_types() -> None:
         TrainSettings.from_dict({"max_epochs": "ten"})
 
 
-def test_regularisation_variants() -> None:
-    base = TrainSettings(dropout=0.4)
-    assert apply_regularisation("none", base) == ({"dropout": 0.0}, base)
-    kwargs, settings = apply_regularisation("dropout_augment", base)
-    assert kwargs == {"dropout": 0.4} and settings.augment
-    with pytest.raises(ValueError, match="unknown regularisation 'mixup'"):
-        apply_regularisation("mixup", base)
+def test_elastic_distortion_is_smooth_bounded_and_per_image() -> None:
+    g = torch.Generator().manual_seed(0)
+    field = elastic_field(4, 28, 28, g, alpha=8.0, sigma=4.0, device=torch.device("cpu"))
+    pixels = field * 14  # grid units -> pixels (the image spans 2 units, 28 pixels)
+    assert field.shape == (4, 28, 28, 2)
+    assert pixels.abs().max() < 8.0  # at most alpha pixels
+    assert not torch.allclose(pixels[0], pixels[1])  # a new field for every image
+    # Smoothed: neighbouring pixels move almost together, unlike the raw noise.
+    step = (pixels[:, 1:] - pixels[:, :-1]).abs().mean()
+    assert step < 0.2 * pixels.abs().mean()
+
+    x = torch.full((2, 1, 28, 28), -0.4)
+    x[:, :, 8:20, 12:16] = 2.0  # a vertical stroke
+    g = torch.Generator().manual_seed(1)
+    moved = random_distortion(x, g, rotation=0, translate=0, scale=0, background=-0.4,
+                              elastic_alpha=8.0)
+    assert not torch.allclose(moved[0], moved[1]) and not torch.allclose(moved, x)
+    assert torch.allclose(moved[:, :, 0, :], torch.tensor(-0.4))  # the border stays empty

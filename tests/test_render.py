@@ -79,6 +79,9 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
             ["Test (official)", "10,000", "the final evaluation only"]]),
         "models": _table(["Architecture", "Parameters", "Description"],
                          [[a, p, d] for a, (p, d) in ARCHS.items()]),
+        "variants": _table(["Variant", "Settings changed from the base"],
+                           [["none", "nothing: the base settings"], ["dropout", "dropout = 0.3"],
+                            ["augment", "augment = true"]]),
         "summary": _table(
             ["Architecture", "Regularisation", "Seeds", "Validation accuracy (%)",
              "Test accuracy (%)", "95% interval (%)", "Epochs", "Training (s)"],

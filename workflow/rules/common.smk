@@ -2,16 +2,24 @@ import json
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("8.0")
 
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
+from study.errors import ConfigError
 from study.mnist import WHEEL_NAME, find_idx_files
+from study.variants import check_variants, run_settings
 
-# Validated before any job runs; fills in every default of the schema.
+# Validated before any job runs; fills in every default of the schema. The variants' settings
+# are then checked against the schema of `training`, which JSON Schema cannot do by itself.
 validate(config, schema="../schemas/config.schema.yaml")
+try:
+    check_variants(config)
+except ConfigError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
 
@@ -38,6 +46,11 @@ def source_args(wildcards, input):
     if first.name == WHEEL_NAME:
         return f"--wheel {first}"
     return f"--idx-dir {first.parent}"
+
+
+def training_settings(wildcards):
+    """The run's training settings as JSON: the base ones, changed by its variant's."""
+    return json.dumps(run_settings(config, wildcards.reg))
 
 
 def uses_cuda():

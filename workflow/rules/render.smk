@@ -3,7 +3,15 @@ GENERATED = [
     rules.tables.output.variables,
     *(
         getattr(rules.tables.output, table)
-        for table in ["data", "models", "summary", "runs", "per_class", "comparisons"]
+        for table in [
+            "data",
+            "models",
+            "variants",
+            "summary",
+            "runs",
+            "per_class",
+            "comparisons",
+        ]
     ),
     *rules.data_figures.output,
     *rules.result_figures.output,

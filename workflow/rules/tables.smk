@@ -14,6 +14,7 @@ rule tables:
         models="results/tables/models.md",
         data="results/tables/data.md",
         comparisons="results/tables/comparisons.md",
+        variants="results/tables/variants.md",
         variables="results/variables.yml",
     log:
         "results/logs/tables.log",
@@ -24,11 +25,13 @@ rule tables:
     params:
         # Only the keys the tables use: another setting changed does not redo them.
         architectures=config["architectures"],
-        regularisations=config["regularisations"],
+        variants=json.dumps(
+            {name: config["variants"][name] for name in config["regularisations"]}
+        ),
         max_epochs=config["training"]["max_epochs"],
         out_dir=lambda wildcards, output: Path(output.variables).parent,
     shell:
         "python -m study tables --runs {input.summaries} --best {input.best}"
-        " --architectures {params.architectures} --regularisations {params.regularisations}"
+        " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
         " --out-dir {params.out_dir} > {log} 2>&1"

@@ -18,7 +18,7 @@ rule train:
         mem_mb=4000,
         gpu=1 if uses_cuda() else 0,
     params:
-        settings=json.dumps(config["training"]),
+        settings=training_settings,
         device=config["device"],
         out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
