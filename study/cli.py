@@ -63,18 +63,31 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _select_best(args: argparse.Namespace) -> None:
-    from study.selection import select_best
+    from study.selection import select_best, select_ensemble
 
     best = select_best(args.runs, args.out)
     print(f"best on validation: {best['architecture']} + {best['regularisation']} "
           f"(mean validation accuracy {100 * best['variant_val_accuracy']:.2f}%), "
           f"its best run: seed {best['seed']}")
+    if args.ensemble_out:
+        members = select_ensemble(args.runs, args.ensemble_size, args.ensemble_out)
+        print(f"ensemble of the {len(members)} best runs on validation: "
+              + ", ".join(f"{m['architecture']} + {m['regularisation']} seed {m['seed']}"
+                          for m in members))
+
+
+def _evaluate_ensemble(args: argparse.Namespace) -> None:
+    from study.evaluation import evaluate_ensemble
+
+    metrics = evaluate_ensemble(args.ensemble, args.out_dir)
+    print(f"ensemble test accuracy {metrics['test_accuracy']:.4f} "
+          f"({metrics['test_errors']} errors)")
 
 
 def _tables(args: argparse.Namespace) -> None:
     from study.tables import write_tables
 
-    variables = write_tables(args.runs, args.best, args.architectures,
+    variables = write_tables(args.runs, args.best, args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
                              args.split, args.out_dir)
     print(f"best on validation: {variables['best']['variant']}, "
@@ -156,11 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("select-best", help="choose the best run on validation figures alone")
     p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
     p.add_argument("--out", type=Path, required=True, help="best.json to write")
+    p.add_argument("--ensemble-size", type=int, default=3)
+    p.add_argument("--ensemble-out", type=Path, help="ensemble.json to write")
     p.set_defaults(func=_select_best)
+
+    p = sub.add_parser("evaluate-ensemble",
+                       help="average the test predictions of the ensemble's members")
+    p.add_argument("--ensemble", type=Path, required=True, help="ensemble.json")
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_evaluate_ensemble)
 
     p = sub.add_parser("tables", help="tables and report variables over every run")
     p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
+    p.add_argument("--ensemble", type=Path, required=True,
+                   help="the ensemble's metrics.json from evaluate-ensemble")
     p.add_argument("--architectures", nargs="+", required=True, help="in the tables' order")
     p.add_argument("--variants", required=True,
                    help="JSON: each variant, in the tables' order, with the settings it changes")

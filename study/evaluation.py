@@ -19,7 +19,7 @@ from sklearn.metrics import (
 from study.checkpoint import load_checkpoint
 from study.data import NUM_CLASSES, load_arrays, to_inputs
 from study.engine import pick_device, predict
-from study.io import save_npz, write_json, write_text
+from study.io import read_json, save_npz, write_json, write_text
 
 CLASSES = list(range(NUM_CLASSES))
 
@@ -62,5 +62,26 @@ def evaluate_run(checkpoint: Path, test_npz: Path, out_dir: Path, device: str = 
     save_npz(out_dir / "predictions.npz", probabilities=probabilities.astype(np.float32),
              labels=labels, predicted=probabilities.argmax(1))
     write_text(out_dir / "confusion.csv", confusion.to_csv())
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def evaluate_ensemble(ensemble_json: Path, out_dir: Path) -> dict[str, Any]:
+    """Average the members' test probabilities (chosen on validation in ensemble.json) and
+    write the ensemble's metrics.json and predictions.npz."""
+    members = read_json(ensemble_json)["members"]
+    probabilities, labels = None, None
+    for member in members:
+        with np.load(Path(member["dir"]) / "predictions.npz") as f:
+            p = f["probabilities"].astype(np.float64)
+            if labels is not None and not np.array_equal(labels, f["labels"]):
+                raise ValueError(f"{member['dir']}: predictions of other test images")
+            labels = f["labels"]
+        probabilities = p if probabilities is None else probabilities + p
+    probabilities /= len(members)
+    metrics = {**test_metrics(labels, probabilities), "members": members}
+    out_dir = Path(out_dir)
+    save_npz(out_dir / "predictions.npz", probabilities=probabilities.astype(np.float32),
+             labels=labels, predicted=probabilities.argmax(1))
     write_json(out_dir / "metrics.json", metrics)
     return metrics

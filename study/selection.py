@@ -1,9 +1,9 @@
-"""The choice of the best run, made on validation figures alone.
+"""The choices made on validation figures alone: the best run, and the ensemble's members.
 
-`select_best` reads nothing but each run's `train.json` (written by training, before any test
-image is seen), so the choice cannot depend on the test set; the workflow's `select_best` rule
-has these files as its only inputs and every rule that reads test predictions takes its
-`best.json` as given.
+`select_best` and `select_ensemble` read nothing but each run's `train.json` (written by
+training, before any test image is seen), so the choices cannot depend on the test set; the
+workflow's `select_best` rule has these files as its only inputs and every rule that reads test
+predictions takes its `best.json` and `ensemble.json` as given.
 """
 
 from __future__ import annotations
@@ -68,3 +68,19 @@ def select_best(summaries: list[Path], out: Path) -> dict[str, Any]:
     best = pick_best(training_summaries(summaries))
     write_json(out, best)
     return best
+
+
+def pick_ensemble(runs: pd.DataFrame, size: int) -> list[dict[str, Any]]:
+    """The `size` runs with the best validation accuracy (ties: lower validation loss), of
+    any architecture and variant."""
+    ranked = runs.sort_values(RANKING, ascending=[False, True], kind="stable").head(size)
+    return [{"architecture": str(r.architecture), "regularisation": str(r.regularisation),
+             "seed": int(r.seed), "dir": str(r.dir), "val_accuracy": float(r.val_accuracy)}
+            for r in ranked.itertuples()]
+
+
+def select_ensemble(summaries: list[Path], size: int, out: Path) -> list[dict[str, Any]]:
+    """Write the ensemble's members as `out` (ensemble.json) and return them."""
+    members = pick_ensemble(training_summaries(summaries), size)
+    write_json(out, {"size": len(members), "members": members})
+    return members

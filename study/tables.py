@@ -6,19 +6,26 @@ best.json before any test figure is read); test numbers are only reported here.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from study.data import load_split
 from study.io import read_json, write_text
+from study.mnist import known_label_errors
 from study.models import describe
 from study.provenance import code_version
+from study.statistics import (
+    against_baseline,
+    correct_on_test,
+    holm,
+    interval95,
+    mcnemar,
+    verdict,
+)
 from study.variants import changes
 
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "epochs", "best_epoch",
@@ -46,15 +53,6 @@ def mean_std(values: pd.Series) -> str:
     return f"{percent(values.mean())} ± {percent(values.std(ddof=1))}"
 
 
-def interval95(values: pd.Series) -> tuple[float, float] | None:
-    """Student-t 95% interval of the mean over seeds (None with a single seed)."""
-    n = len(values)
-    if n < 2:
-        return None
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    return values.mean() - half, values.mean() + half
-
-
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread over seeds of every (architecture, regularisation)."""
     rows = []
@@ -74,49 +72,96 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mcnemar(best_correct: np.ndarray, other_correct: np.ndarray) -> tuple[int, int, float]:
-    """Exact McNemar test on paired predictions of the same test images."""
-    only_best = int((best_correct & ~other_correct).sum())
-    only_other = int((other_correct & ~best_correct).sum())
-    n = only_best + only_other
-    p = 1.0 if n == 0 else stats.binomtest(min(only_best, only_other), n, 0.5).pvalue
-    return only_best, only_other, float(p)
-
-
 def p_value(p: float) -> str:
     return "< 0.0001" if p < 1e-4 else f"{p:.2g}"
 
 
-def correct(run_dir: str) -> np.ndarray:
-    with np.load(Path(run_dir) / "predictions.npz") as f:
-        return f["predicted"] == f["labels"]
-
-
 def comparisons(runs: pd.DataFrame, best: dict[str, Any]) -> pd.DataFrame:
     """The best run against the same-seed run of every other variant."""
-    reference = correct(best["dir"])
+    reference = correct_on_test(best["dir"])
     rows = []
     others = runs[(runs.seed == best["seed"]) & ~((runs.architecture == best["architecture"])
                                                   & (runs.regularisation
                                                      == best["regularisation"]))]
     for _, other in others.iterrows():
-        only_best, only_other, p = mcnemar(reference, correct(other.dir))
+        only_best, only_other, p = mcnemar(reference, correct_on_test(other.dir))
         rows.append({"Variant": f"{other.architecture} + {other.regularisation}",
                      "Test accuracy (%)": percent(other.test_accuracy),
                      "Only best right": only_best, "Only this right": only_other,
                      "McNemar p": p_value(p), "p": p})
-    return pd.DataFrame(rows, columns=["Variant", "Test accuracy (%)", "Only best right",
-                                       "Only this right", "McNemar p", "p"])
+    table = pd.DataFrame(rows, columns=["Variant", "Test accuracy (%)", "Only best right",
+                                        "Only this right", "McNemar p", "p"])
+    table.insert(5, "Holm p", holm(table.p).map(p_value))
+    return table
+
+
+def regularisation_table(runs: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """Each variant against its architecture's `none` run of the same seed, over the seeds."""
+    tests = against_baseline(runs)
+    rows = []
+    for (arch, reg), group in tests.groupby(["architecture", "regularisation"], sort=False):
+        delta = 100 * group.delta
+        spread = f" ± {delta.std(ddof=1):.2f}" if len(group) > 1 else ""
+        rows.append({
+            "Architecture": arch, "Variant": reg,
+            "Change vs none (points)": f"{delta.mean():+.2f}{spread}",
+            "Significant seeds (Holm, 5%)": f"{int(group.significant.sum())} of {len(group)}",
+            "Largest Holm p": p_value(group.p_holm.max()),
+            "Verdict": verdict(group),
+            "_order": (order[arch], order[reg]),
+        })
+    frame = pd.DataFrame(rows, columns=["Architecture", "Variant", "Change vs none (points)",
+                                        "Significant seeds (Holm, 5%)", "Largest Holm p",
+                                        "Verdict", "_order"])
+    return frame.sort_values("_order").drop(columns="_order")
+
+
+def error_analysis(run_dir: str, top: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The run's most confused (true, predicted) pairs, and how many of its errors fall on the
+    test images whose label is known to be wrong."""
+    with np.load(Path(run_dir) / "predictions.npz") as f:
+        labels, predicted = f["labels"], f["predicted"]
+    wrong = predicted != labels
+    pairs = (pd.DataFrame({"true": labels[wrong], "predicted": predicted[wrong]})
+             .value_counts().rename("count").reset_index()
+             .sort_values(["count", "true", "predicted"], ascending=[False, True, True]))
+    table = pd.DataFrame({"True digit": pairs.true.astype(str),
+                          "Predicted as": pairs.predicted.astype(str),
+                          "Test images": pairs["count"].astype(str)}).head(top)
+    label_errors = [i for i in known_label_errors() if i < len(labels)]
+    on_label_errors = int(wrong[label_errors].sum())
+    return table, {
+        "errors": str(int(wrong.sum())),
+        "on_label_errors": str(on_label_errors),
+        "label_errors": str(len(label_errors)),
+        "top_pair": (f"{pairs.true.iloc[0]} taken for {pairs.predicted.iloc[0]} "
+                     f"({pairs['count'].iloc[0]} images)") if len(pairs) else "none",
+    }
 
 
 def markdown(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def write_tables(summaries: list[Path], best_json: Path, architectures: list[str],
-                 variants: dict[str, dict[str, Any]], max_epochs: int, split_npz: Path,
-                 out_dir: Path) -> dict[str, Any]:
-    """Every table, and variables.yml, from the runs and the choice in `best_json`.
+def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any]) -> pd.DataFrame:
+    """The ensemble's members with their own accuracies, then the ensemble's."""
+    by_dir = runs.set_index("dir")
+    rows = [{"Model": f"{m['architecture']} + {m['regularisation']}, seed {m['seed']}",
+             "Validation (%)": percent(m["val_accuracy"]),
+             "Test (%)": percent(by_dir.loc[m["dir"], "test_accuracy"]),
+             "Test errors": str(by_dir.loc[m["dir"], "test_errors"])}
+            for m in ensemble["members"]]
+    rows.append({"Model": f"Ensemble of these {len(rows)} (mean of their softmax outputs)",
+                 "Validation (%)": "", "Test (%)": percent(ensemble["test_accuracy"]),
+                 "Test errors": str(ensemble["test_errors"])})
+    return pd.DataFrame(rows)
+
+
+def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
+                 architectures: list[str], variants: dict[str, dict[str, Any]],
+                 max_epochs: int, split_npz: Path, out_dir: Path) -> dict[str, Any]:
+    """Every table, and variables.yml, from the runs, the choice in `best_json` and the
+    ensemble's metrics in `ensemble_json` (its members chosen on validation).
 
     `variants` maps each regularisation variant, in the tables' order, to the settings it
     changes."""
@@ -167,6 +212,14 @@ def write_tables(summaries: list[Path], best_json: Path, architectures: list[str
          "Used for": "the final evaluation only"},
     ])))
     write_text(tables / "comparisons.md", markdown(compared.drop(columns=["p"])))
+    effects = regularisation_table(runs, order)
+    write_text(tables / "regularisation.md", markdown(effects) if len(effects) else
+               "No variant has a `none` run of the same architecture and seed to compare "
+               "with.\n")
+    ensemble = read_json(ensemble_json)
+    write_text(tables / "ensemble.md", markdown(ensemble_table(runs, ensemble)))
+    confused, errors = error_analysis(best["dir"])
+    write_text(tables / "confused_pairs.md", markdown(confused))
 
     variant = summary[(summary.architecture == best["architecture"])
                       & (summary.regularisation == best["regularisation"])].iloc[0]
@@ -202,6 +255,18 @@ def write_tables(summaries: list[Path], best_json: Path, architectures: list[str
             "test_errors": str(best_metrics["test_errors"]),
             "macro_f1": f"{best_metrics['macro_f1']:.4f}",
             "params": f"{params[best['architecture']] / 1e6:.2f} M",
+        },
+        "errors": errors,
+        "regularisation": {
+            "helps": str(int((effects.Verdict == "helps").sum())),
+            "hurts": str(int((effects.Verdict == "hurts").sum())),
+            "compared": str(len(effects)),
+        },
+        "ensemble": {
+            "size": str(len(ensemble["members"])),
+            "test_accuracy": f"{percent(ensemble['test_accuracy'])}%",
+            "test_errors": str(ensemble["test_errors"]),
+            "gain": f"{100 * (ensemble['test_accuracy'] - variant.test_mean):+.2f}",
         },
         "comparison": {
             "closest_variant": closest["Variant"] if closest is not None else "n/a",

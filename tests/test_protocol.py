@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from study.io import read_json, save_npz, write_json
-from study.selection import has_convolution, select_best
+from study.selection import has_convolution, select_best, select_ensemble
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_FILE = "results/data/test.npz"
@@ -44,6 +44,7 @@ def test_best_is_chosen_on_validation_not_test(tmp_path: Path) -> None:
 def test_choice_is_the_same_when_every_test_prediction_is_shuffled(tmp_path: Path) -> None:
     summaries = make_runs(tmp_path / "runs")
     before = select_best(summaries, tmp_path / "before.json")
+    members = select_ensemble(summaries, 3, tmp_path / "ensemble-before.json")
     rng = np.random.default_rng(1)
     for summary in summaries:  # scramble what every run predicted on the test images
         folder = summary.parent
@@ -52,6 +53,14 @@ def test_choice_is_the_same_when_every_test_prediction_is_shuffled(tmp_path: Pat
         save_npz(folder / "predictions.npz", labels=labels, predicted=rng.permutation(predicted))
         write_json(folder / "metrics.json", {"test_accuracy": float(rng.random())})
     assert select_best(summaries, tmp_path / "after.json") == before
+    assert select_ensemble(summaries, 3, tmp_path / "ensemble-after.json") == members
+
+
+def test_ensemble_members_are_the_best_on_validation(tmp_path: Path) -> None:
+    members = select_ensemble(make_runs(tmp_path / "runs"), 3, tmp_path / "ensemble.json")
+    assert [(m["architecture"], m["seed"]) for m in members] == [
+        ("lenet5", 1), ("lenet5", 0), ("mlp", 1)]  # by validation; mlp wins on test
+    assert read_json(tmp_path / "ensemble.json") == {"size": 3, "members": members}
 
 
 def test_ties_on_mean_validation_accuracy_go_to_the_lower_loss(tmp_path: Path) -> None:
@@ -94,7 +103,7 @@ def test_dag_keeps_the_test_images_out_of_training_and_selection(tmp_path: Path)
     file computed from it, as an input."""
     jobs = dry_run_jobs(tmp_path)
     rules = {job["rule"] for job in jobs}
-    assert {"train", "select_best", "evaluate", "tables"} <= rules
+    assert {"train", "select_best", "evaluate", "evaluate_ensemble", "tables"} <= rules
     # Every file computed, at any distance, from the test images.
     tainted = {TEST_FILE}
     changed = True
@@ -113,4 +122,6 @@ def test_dag_keeps_the_test_images_out_of_training_and_selection(tmp_path: Path)
     for job in jobs:
         if job["rule"] in ("tables", "best_model_figures"):
             assert "results/selection/best.json" in job["input"]
-    assert "results/selection/best.json" not in tainted
+        if job["rule"] == "evaluate_ensemble":
+            assert "results/selection/ensemble.json" in job["input"]
+    assert not {"results/selection/best.json", "results/selection/ensemble.json"} & tainted

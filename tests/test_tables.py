@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from study.evaluation import test_metrics as compute_test_metrics
-from study.tables import interval95, mcnemar, summarise
+from study.statistics import interval95, mcnemar
+from study.tables import summarise
 
 
 def runs_frame() -> pd.DataFrame:
@@ -50,3 +51,41 @@ def test_metrics_match_a_hand_count() -> None:
     assert per_class[0]["recall"] == 0.5 and per_class[0]["precision"] == 1.0
     assert per_class[1]["precision"] == pytest.approx(2 / 3)
     assert per_class[5]["support"] == 0
+
+
+def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
+    from study.io import save_npz
+    from study.tables import error_analysis
+
+    labels = np.arange(10000) % 10
+    predicted = labels.copy()
+    predicted[[947, 1621, 5]] = 3  # two of the known label errors, one other image
+    predicted[[14, 24]] = 9  # two 4s taken for 9s
+    save_npz(tmp_path / "predictions.npz", labels=labels, predicted=predicted)
+    table, summary = error_analysis(str(tmp_path))
+    assert summary == {"errors": "5", "on_label_errors": "2", "label_errors": "15",
+                       "top_pair": "4 taken for 9 (2 images)"}
+    assert table.iloc[0].tolist() == ["4", "9", "2"] and len(table) == 4
+
+
+def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
+    from study.evaluation import evaluate_ensemble
+    from study.io import save_npz, write_json
+
+    labels = np.array([0, 1, 2, 3])
+    # Each member is wrong on a different image, but never with much confidence.
+    a = np.eye(10)[[0, 1, 2, 3]] * 0.6 + 0.04
+    a[3] = np.eye(10)[5] * 0.6 + 0.04  # member a: image 3 taken for a 5
+    b = np.eye(10)[[0, 1, 2, 3]] * 0.9 + 0.01
+    b[0] = np.eye(10)[7] * 0.5 + np.eye(10)[0] * 0.4 + 0.01  # member b: image 0 for a 7
+    members = []
+    for name, probabilities in (("a", a), ("b", b)):
+        save_npz(tmp_path / name / "predictions.npz", probabilities=probabilities,
+                 labels=labels, predicted=probabilities.argmax(1))
+        members.append({"dir": str(tmp_path / name)})
+    write_json(tmp_path / "ensemble.json", {"size": 2, "members": members})
+    metrics = evaluate_ensemble(tmp_path / "ensemble.json", tmp_path / "out")
+    assert metrics["test_errors"] == 0 and metrics["test_accuracy"] == 1.0
+    with np.load(tmp_path / "out" / "predictions.npz") as f:
+        np.testing.assert_allclose(f["probabilities"], (a + b) / 2, rtol=1e-6)
+

@@ -93,6 +93,8 @@ def test_report_and_slides_quote_the_results_files(study: Path) -> None:
         assert title in text, title
     assert f"reaches {mean} on average over seeds" in text
     assert f"makes {metrics['test_errors']} errors ({run})" in text
+    ensemble = json.loads((study / "results" / "ensemble" / "metrics.json").read_text())
+    assert f"classifies {100 * ensemble['test_accuracy']:.2f}% of the test images" in text
     assert "??" not in text  # every cross-reference resolved
     html = re.sub(r"\s+", " ", (study / "results" / "slides" / "slides.html").read_text())
     assert re.search(rf"mean of 2 seed\(s\):.*{re.escape(mean)}", html)

@@ -22,3 +22,24 @@ rule evaluate:
     shell:
         "python -m study evaluate --checkpoint {input.model} --test {input.test}"
         " --device {params.device} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+# The ensemble: the members' test probabilities averaged, members chosen on validation.
+rule evaluate_ensemble:
+    input:
+        ensemble=rules.select_best.output.ensemble,
+        predictions=all_runs(rules.evaluate.output.predictions),
+    output:
+        metrics="results/ensemble/metrics.json",
+        predictions="results/ensemble/predictions.npz",
+    log:
+        "results/logs/evaluate_ensemble.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
+    params:
+        out_dir=lambda wildcards, output: Path(output.metrics).parent,
+    shell:
+        "python -m study evaluate-ensemble --ensemble {input.ensemble}"
+        " --out-dir {params.out_dir} > {log} 2>&1"

@@ -11,6 +11,9 @@ GENERATED = [
             "runs",
             "per_class",
             "comparisons",
+            "confused_pairs",
+            "ensemble",
+            "regularisation",
         ]
     ),
     *rules.data_figures.output,

@@ -5,7 +5,9 @@ rule tables:
         metrics=all_runs(rules.evaluate.output.metrics),
         predictions=all_runs(rules.evaluate.output.predictions),
         best=rules.select_best.output.best,
+        ensemble=rules.evaluate_ensemble.output.metrics,
         split=rules.split_data.output.split,
+        label_errors=REPO / "study" / "assets" / "mnist_test_label_errors.csv",
     output:
         runs_csv="results/tables/runs.csv",
         runs="results/tables/runs.md",
@@ -15,6 +17,9 @@ rule tables:
         data="results/tables/data.md",
         comparisons="results/tables/comparisons.md",
         variants="results/tables/variants.md",
+        confused_pairs="results/tables/confused_pairs.md",
+        ensemble="results/tables/ensemble.md",
+        regularisation="results/tables/regularisation.md",
         variables="results/variables.yml",
     log:
         "results/logs/tables.log",
@@ -32,6 +37,7 @@ rule tables:
         out_dir=lambda wildcards, output: Path(output.variables).parent,
     shell:
         "python -m study tables --runs {input.summaries} --best {input.best}"
+        " --ensemble {input.ensemble}"
         " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
         " --out-dir {params.out_dir} > {log} 2>&1"
