@@ -16,7 +16,7 @@ import yaml
 from study.data import load_split
 from study.io import read_json, write_text
 from study.mnist import known_label_errors
-from study.models import describe
+from study.models import describe, multiply_adds
 from study.provenance import code_version
 from study.statistics import (
     against_baseline,
@@ -30,7 +30,7 @@ from study.variants import changes
 
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
-               "train_seconds"]
+               "train_seconds", "n_train"]
 
 
 def collect_runs(summaries: list[Path]) -> pd.DataFrame:
@@ -143,6 +143,18 @@ def markdown(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+def training_throughput(runs: pd.DataFrame, variants: dict[str, dict[str, Any]]) -> pd.Series:
+    """Training images per second of each architecture, measured by the study's own runs
+    (optimisation steps only): the median over its runs without augmentation, whose cost
+    would be counted too, or over all its runs if every variant augments."""
+    speed = runs.n_train * runs.epochs / runs.train_seconds
+    plain = runs.regularisation.map(lambda reg: not variants[reg].get("augment", False))
+    return pd.Series({arch: (speed[(runs.architecture == arch) & plain]
+                             if (plain & (runs.architecture == arch)).any()
+                             else speed[runs.architecture == arch]).median()
+                      for arch in runs.architecture.unique()})
+
+
 def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any]) -> pd.DataFrame:
     """The ensemble's members with their own accuracies, then the ensemble's."""
     by_dir = runs.set_index("dir")
@@ -196,8 +208,11 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
          "Recall (%)": percent(c["recall"]), "F1 (%)": percent(c["f1"]),
          "Test images": str(c["support"])} for c in best_metrics["per_class"]])))
     params = runs.groupby("architecture", sort=False)["parameters"].first()
+    speed = training_throughput(runs, variants)
     write_text(tables / "models.md", markdown(pd.DataFrame([
-        {"Architecture": a, "Parameters": f"{params[a]:,}", "Description": describe(a)}
+        {"Architecture": a, "Parameters": f"{params[a]:,}",
+         "Multiply-adds per image": f"{multiply_adds(a) / 1e6:.2f} M",
+         "Training images/s": f"{speed[a]:,.0f}", "Description": describe(a)}
         for a in architectures])))
     write_text(tables / "variants.md", markdown(pd.DataFrame([
         {"Variant": name, "Settings changed from the base": changes({"variants": variants}, name)}

@@ -89,3 +89,16 @@ def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
     with np.load(tmp_path / "out" / "predictions.npz") as f:
         np.testing.assert_allclose(f["probabilities"], (a + b) / 2, rtol=1e-6)
 
+
+
+def test_training_throughput_leaves_augmentation_out() -> None:
+    from study.tables import training_throughput
+
+    runs = pd.DataFrame({
+        "architecture": ["lenet5", "lenet5", "mlp"],
+        "regularisation": ["none", "augment", "augment"],
+        "n_train": [1000, 1000, 1000], "epochs": [2, 2, 4], "train_seconds": [1.0, 4.0, 2.0]})
+    variants = {"none": {}, "augment": {"augment": True}}
+    speed = training_throughput(runs, variants)
+    assert speed["lenet5"] == 2000  # the augmented run (500 images/s) is left out
+    assert speed["mlp"] == 2000  # only augmented runs: those are used
