@@ -134,6 +134,7 @@ def error_analysis(run_dir: str, top: int = 5) -> tuple[pd.DataFrame, dict[str, 
         "errors": str(int(wrong.sum())),
         "on_label_errors": str(on_label_errors),
         "label_errors": str(len(label_errors)),
+        "label_error_points": f"{100 * len(label_errors) / len(labels):.2f}",
         "top_pair": (f"{pairs.true.iloc[0]} taken for {pairs.predicted.iloc[0]} "
                      f"({pairs['count'].iloc[0]} images)") if len(pairs) else "none",
     }

@@ -31,7 +31,7 @@ best: {variant: "convnet_bn + augment", architecture: "convnet_bn", regularisati
 comparison: {closest_variant: "lenet5 + augment", closest_p: "0.23"}
 regularisation: {helps: "2", hurts: "0", compared: "6"}
 ensemble: {size: "3", test_accuracy: "99.52%", test_errors: "48", gain: "+0.11"}
-errors: {errors: "55", on_label_errors: "4", label_errors: "15",
+errors: {errors: "55", on_label_errors: "4", label_errors: "15", label_error_points: "0.15",
          top_pair: "4 taken for 9 (7 images)"}
 """
 

@@ -64,7 +64,7 @@ def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
     save_npz(tmp_path / "predictions.npz", labels=labels, predicted=predicted)
     table, summary = error_analysis(str(tmp_path))
     assert summary == {"errors": "5", "on_label_errors": "2", "label_errors": "15",
-                       "top_pair": "4 taken for 9 (2 images)"}
+                       "label_error_points": "0.15", "top_pair": "4 taken for 9 (2 images)"}
     assert table.iloc[0].tolist() == ["4", "9", "2"] and len(table) == 4
 
 
