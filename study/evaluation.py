@@ -19,6 +19,7 @@ from sklearn.metrics import (
 from study.checkpoint import load_checkpoint
 from study.data import NUM_CLASSES, load_arrays, to_inputs
 from study.engine import pick_device, predict
+from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
 
 CLASSES = list(range(NUM_CLASSES))
@@ -75,7 +76,8 @@ def evaluate_ensemble(ensemble_json: Path, out_dir: Path) -> dict[str, Any]:
         with np.load(Path(member["dir"]) / "predictions.npz") as f:
             p = f["probabilities"].astype(np.float64)
             if labels is not None and not np.array_equal(labels, f["labels"]):
-                raise ValueError(f"{member['dir']}: predictions of other test images")
+                raise DataError(f"{member['dir']}/predictions.npz: predictions of other test "
+                                "images than the other members'; evaluate every run again.")
             labels = f["labels"]
         probabilities = p if probabilities is None else probabilities + p
     probabilities /= len(members)
