@@ -46,6 +46,16 @@ def _check(name: str) -> str:
     return name
 
 
+def width(name: str, options: dict[str, object]) -> int | None:
+    """The width `create_model(name, **options)` builds, or None for a fixed-size design."""
+    import inspect
+
+    parameter = inspect.signature(_REGISTRY[_check(name)]).parameters.get("width")
+    if parameter is None:
+        return None
+    return int(options.get("width", parameter.default))  # type: ignore[call-overload]
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -105,7 +115,7 @@ def lenet5(dropout: float = 0.0) -> nn.Module:
 
 
 @register("Modern CNN: 3x3 convolutions with batch normalisation and ReLU in three stages "
-          "(32, 64, 128 channels), max pooling, global average pooling")
+          "(w, 2w, 4w channels), max pooling, global average pooling")
 def convnet_bn(dropout: float = 0.0, width: int = 32) -> nn.Module:
     """A VGG-style network (Simonyan & Zisserman, "Very Deep Convolutional Networks for
     Large-Scale Image Recognition", ICLR 2015: stacked 3x3 convolutions) with batch
@@ -154,7 +164,7 @@ class _BasicBlock(nn.Module):
 
 
 @register("Small residual network (He et al., 2016): a 3x3 stem, three stages of one basic "
-          "block each (32, 64, 128 channels, stride 2 between stages), global average pooling")
+          "block each (w, 2w, 4w channels, stride 2 between stages), global average pooling")
 def resnet_small(dropout: float = 0.0, width: int = 32) -> nn.Module:
     """ResNet for 28x28 digits, after the CIFAR ResNets of He et al., "Deep Residual Learning
     for Image Recognition" (CVPR 2016), section 4.2: basic blocks, identity shortcuts, a 1x1
@@ -175,32 +185,35 @@ def _conv_relu_bn(c_in: int, c_out: int, kernel: int, stride: int = 1,
 
 
 @register("Strong MNIST CNN (Deotte, 2018): stacked 3x3 convolutions with batch norm, strided "
-          "5x5 convolutions instead of pooling (32, 64 channels), a 4x4 convolution to 128, "
+          "5x5 convolutions instead of pooling (w, 2w channels), a 4x4 convolution to 4w, "
           "dropout after each stage")
-def deotte_cnn(dropout: float = 0.0) -> nn.Module:
+def deotte_cnn(dropout: float = 0.0, width: int = 32) -> nn.Module:
     """The CNN of the best-known validation-only MNIST study: C. Deotte, "How to choose CNN
     Architecture MNIST" and "25 Million Images! [0.99757] MNIST" (Kaggle, 2018), 99.64% mean
     for one network, 99.75% for an ensemble of 15. Layout as published (valid 3x3
     convolutions, 'same' strided 5x5 ones: 28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4 -> 1), each
     convolution followed by ReLU then batch norm; the published dropout of 0.4 after each
-    stage is this study's `dropout` variant, so the `none` variant trains it without."""
+    stage is this study's `dropout` variant, so the `none` variant trains it without.
+    `width` is the first stage's channels (published: 32), doubled at each stage."""
+    w = width
     features = nn.Sequential(
-        *_conv_relu_bn(1, 32, 3), *_conv_relu_bn(32, 32, 3),
-        *_conv_relu_bn(32, 32, 5, stride=2, padding=2), nn.Dropout(dropout),
-        *_conv_relu_bn(32, 64, 3), *_conv_relu_bn(64, 64, 3),
-        *_conv_relu_bn(64, 64, 5, stride=2, padding=2), nn.Dropout(dropout),
-        *_conv_relu_bn(64, 128, 4), nn.Flatten(),
+        *_conv_relu_bn(1, w, 3), *_conv_relu_bn(w, w, 3),
+        *_conv_relu_bn(w, w, 5, stride=2, padding=2), nn.Dropout(dropout),
+        *_conv_relu_bn(w, 2 * w, 3), *_conv_relu_bn(2 * w, 2 * w, 3),
+        *_conv_relu_bn(2 * w, 2 * w, 5, stride=2, padding=2), nn.Dropout(dropout),
+        *_conv_relu_bn(2 * w, 4 * w, 4), nn.Flatten(),
     )
-    return Classifier(features, 128, dropout)
+    return Classifier(features, 4 * w, dropout)
 
 
-def multiply_adds(name: str) -> int:
-    """Multiply-accumulates of one forward pass on one image, counted by PyTorch's
-    FlopCounterMode (a multiply-add is two floating-point operations)."""
+def multiply_adds(model: nn.Module) -> int:
+    """Multiply-accumulates of one forward pass of `model` on one image, counted by
+    PyTorch's FlopCounterMode (a multiply-add is two floating-point operations)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = create_model(name).eval()
+    was_training = model.training
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(torch.zeros(1, 1, 28, 28))
+        model.eval()(torch.zeros(1, 1, 28, 28, device=next(model.parameters()).device))
+    model.train(was_training)
     return counter.get_total_flops() // 2
