@@ -1,4 +1,5 @@
-# The MNIST CNN study: data -> one training job per (architecture, regularisation, seed)
+# The MNIST CNN study: data -> a hyper-parameter search per architecture (validation only)
+# -> one training job per (architecture, regularisation, seed)
 # -> choice of the best run on validation -> test evaluation -> tables and figures
 # -> PDF report and reveal.js slides.
 #
@@ -12,6 +13,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/evaluate.smk"

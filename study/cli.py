@@ -52,7 +52,35 @@ def _train(args: argparse.Namespace) -> None:
 
     train_run(architecture=args.arch, regularisation=args.reg, seed=args.seed,
               train_npz=args.train, split_npz=args.split, settings=json_object(args.settings),
-              device=args.device, out_dir=args.out_dir, threads=args.threads)
+              model_options=json_object(args.model_options, "--model-options"),
+              searched=read_searched(args.searched), device=args.device,
+              out_dir=args.out_dir, threads=args.threads)
+
+
+def read_searched(path: Path | None) -> dict | None:
+    """The values a search chose (its chosen.json), or None."""
+    if path is None:
+        return None
+    from study.io import read_json
+
+    try:
+        return read_json(path)
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path}: not a search result ({err}); run the search again") from err
+
+
+def _search(args: argparse.Namespace) -> None:
+    from study.search import run_search
+
+    chosen = run_search(architecture=args.arch, train_npz=args.train, split_npz=args.split,
+                        settings=json_object(args.settings),
+                        space=json_object(args.space, "--space"), trials=args.trials,
+                        train_images=args.train_images, seed=args.seed,
+                        model_options=json_object(args.model_options, "--model-options"),
+                        device=args.device, storage=args.storage, out_dir=args.out_dir,
+                        threads=args.threads)
+    print(f"chosen on validation ({chosen['val_accuracy']:.4f}, trial {chosen['trial']}): "
+          + ", ".join(f"{k} = {chosen[k]:.3g}" for k in chosen["space"]))
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -89,7 +117,7 @@ def _tables(args: argparse.Namespace) -> None:
 
     variables = write_tables(args.runs, args.best, args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
-                             args.split, args.out_dir)
+                             args.split, args.out_dir, args.searches)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -154,10 +182,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--settings", default="{}", help="training settings as JSON")
+    p.add_argument("--model-options", default="{}", help="the architecture's size, as JSON")
+    p.add_argument("--searched", type=Path,
+                   help="chosen.json of the search, for the settings given as 'searched'")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int)
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("search", help="search one architecture's hyper-parameters (Optuna)")
+    p.add_argument("--arch", required=True)
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--settings", required=True,
+                   help="a trial's training settings as JSON, those to search as 'searched'")
+    p.add_argument("--space", required=True, help="JSON: [low, high] of each searched setting")
+    p.add_argument("--trials", type=int, required=True)
+    p.add_argument("--train-images", type=int, help="training images per trial (default all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model-options", default="{}", help="the architecture's size, as JSON")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--storage", type=Path, required=True, help="the study's SQLite file")
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.set_defaults(func=_search)
 
     p = sub.add_parser("evaluate", help="evaluate one trained run on the test set")
     p.add_argument("--checkpoint", type=Path, required=True)
@@ -189,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON: each variant, in the tables' order, with the settings it changes")
     p.add_argument("--max-epochs", type=int, required=True)
     p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--searches", type=Path, nargs="*", default=[],
+                   help="chosen.json of each architecture's search")
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_tables)
 

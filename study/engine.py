@@ -118,11 +118,12 @@ def sync(device: torch.device) -> None:
 
 
 def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int,
-          log: Callable[[str], None] = print) -> TrainResult:
+          log: Callable[[str], None] = print,
+          on_epoch: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Train with AdamW, validate every epoch, stop early and keep the best weights.
 
     "Best" is the highest validation accuracy (ties: lower validation loss); the test set is
-    never seen here.
+    never seen here. `on_epoch` receives each epoch's record (a search prunes trials there).
     """
     device = data.train_x.device
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -193,6 +194,8 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
         })
         log(f"epoch {epoch:3d}  train loss {history[-1]['train_loss']:.4f}  "
             f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
+        if on_epoch is not None:
+            on_epoch(history[-1])
         if (val_accuracy, -val_loss) > best_key:
             best_key, best_epoch, waited = (val_accuracy, -val_loss), epoch, 0
             best_state = copy.deepcopy(model.state_dict())

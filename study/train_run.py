@@ -13,8 +13,9 @@ from study.checkpoint import save_checkpoint
 from study.data import load_training_data
 from study.engine import TrainSettings, pick_device, train
 from study.io import write_json, write_text
-from study.models import count_parameters, create_model
+from study.models import count_parameters, create_model, multiply_adds
 from study.provenance import code_version, device_name
+from study.variants import resolve
 
 HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                   "seconds"]
@@ -30,16 +31,19 @@ def history_csv(history: list[dict[str, float]]) -> str:
 
 def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: Path,
               split_npz: Path, settings: dict[str, Any], device: str, out_dir: Path,
+              model_options: dict[str, Any] | None = None,
+              searched: dict[str, Any] | None = None,
               threads: int | None = None) -> dict[str, Any]:
     """Train one run and write model.pt, history.csv and train.json into `out_dir`.
 
     `settings` are the run's training settings, the variant's already applied to the base
-    ones; `regularisation` is the variant's name, recorded with the results.
+    ones, `searched` ones taking the search's values (its chosen.json); `regularisation` is
+    the variant's name, recorded with the results; `model_options` size the architecture.
     """
     if threads:
         torch.set_num_threads(threads)
-    run_settings = TrainSettings.from_dict(settings)
-    model_kwargs = {"dropout": run_settings.dropout}
+    run_settings = TrainSettings.from_dict(resolve(settings, searched))
+    model_kwargs = {"dropout": run_settings.dropout, **(model_options or {})}
     dev = pick_device(device)
     data, split = load_training_data(train_npz, split_npz, dev)
     torch.manual_seed(seed)  # the initial weights; shuffling and augmentation use `seed` too
@@ -50,7 +54,9 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     best = result.history[result.best_epoch - 1]
     summary = {
         "architecture": architecture, "regularisation": regularisation, "seed": seed,
-        "parameters": count_parameters(model), "epochs": len(result.history),
+        "parameters": count_parameters(model), "multiply_adds": multiply_adds(model),
+        "model_options": model_options or {}, "lr": run_settings.lr,
+        "weight_decay": run_settings.weight_decay, "epochs": len(result.history),
         "best_epoch": result.best_epoch, "val_accuracy": best["val_accuracy"],
         "val_loss": best["val_loss"], "train_seconds": result.train_seconds,
         "device": str(dev), "device_name": device_name(dev),

@@ -4,6 +4,10 @@ A variant lists only the `training` settings it changes; a run's settings are th
 with the variant's applied. A new variant is therefore a config entry, not code. Checked
 before any job runs, with the schema of `training` itself, so a misspelt key or a value of
 the wrong type is refused with the variant's name.
+
+A setting may be given as `searched` (the base `lr`, the `weight_decay` of the variants that
+use it): the hyper-parameter search of each architecture then chooses it on validation, in
+the range `search.space` gives, and every run of that architecture takes the chosen value.
 """
 
 from __future__ import annotations
@@ -17,26 +21,67 @@ import yaml
 from study.errors import ConfigError
 
 SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+SEARCHED = "searched"
 
 
-def run_settings(config: dict[str, Any], variant: str) -> dict[str, Any]:
-    """The training settings of one variant: the base ones, changed by the variant's."""
-    return {**config["training"], **config["variants"][variant]}
+def run_settings(config: dict[str, Any], variant: str,
+                 chosen: dict[str, float] | None = None) -> dict[str, Any]:
+    """The training settings of one variant: the base ones, changed by the variant's; with
+    `chosen` (the search's values), every `searched` setting replaced by its chosen value."""
+    settings = {**config["training"], **config["variants"][variant]}
+    return settings if chosen is None else resolve(settings, chosen)
+
+
+def resolve(settings: dict[str, Any], chosen: dict[str, float] | None) -> dict[str, Any]:
+    """`settings` with every `searched` value replaced by the search's choice."""
+    missing = [k for k, v in settings.items() if v == SEARCHED and k not in (chosen or {})]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)} set to '{SEARCHED}' but no search result "
+                          "gives a value for it (pass the search's chosen.json)")
+    return {k: chosen[k] if v == SEARCHED and chosen else v for k, v in settings.items()}
+
+
+def searched_settings(config: dict[str, Any]) -> list[str]:
+    """The settings the search chooses: those set to `searched` in the base settings or in
+    a variant the study trains, in the order of `search.space`."""
+    used = [config["training"], *(config["variants"][r] for r in config["regularisations"])]
+    keys = {k for settings in used for k, v in settings.items() if v == SEARCHED}
+    space = list(config.get("search", {}).get("space", {}))
+    return [k for k in space if k in keys] + sorted(keys - set(space))
+
+
+def trial_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a search trial: the base ones (no regularisation) with every searched
+    setting left `searched`, for the trial to draw; short runs, no early stopping."""
+    search = config["search"]
+    return {**config["training"], **dict.fromkeys(searched_settings(config), SEARCHED),
+            "max_epochs": search["max_epochs"], "patience": search["max_epochs"]}
 
 
 def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
     """Raise ConfigError unless every variant in `regularisations` is declared in `variants`
-    and gives valid training settings."""
+    and gives valid training settings, and every `searched` setting has a search range."""
     declared = config["variants"]
     unknown = [name for name in config["regularisations"] if name not in declared]
     if unknown:
         raise ConfigError(f"regularisations: {', '.join(map(repr, unknown))} not declared in "
                           f"`variants` (declared: {', '.join(declared)}); add an entry there "
                           "or fix the name.")
+    space = config.get("search", {}).get("space", {})
+    for key, bounds in space.items():
+        if not 0 < bounds[0] < bounds[1]:
+            raise ConfigError(f"search.space.{key}: {bounds} must be [low, high] with "
+                              "0 < low < high (searched on a log scale)")
+    unranged = [k for k in searched_settings(config) if k not in space]
+    if unranged:
+        raise ConfigError(f"{', '.join(unranged)} set to '{SEARCHED}' but search.space gives "
+                          "no range for it; add one or give the setting a value.")
+    # A searched setting is checked with the low end of its range, which the search may pick.
+    placeholder = {key: bounds[0] for key, bounds in space.items()}
     training = yaml.safe_load(Path(schema).read_text())["properties"]["training"]
     validator = jsonschema.Draft202012Validator(training)
     for name in config["regularisations"]:
-        for error in validator.iter_errors(run_settings(config, name)):
+        for error in validator.iter_errors(run_settings(config, name, placeholder)):
             where = ".".join(str(p) for p in error.absolute_path)
             raise ConfigError(f"variants.{name}{'.' + where if where else ''}: "
                               f"{error.message}; fix this variant in the config.")
@@ -47,5 +92,9 @@ def changes(config: dict[str, Any], variant: str) -> str:
     settings = config["variants"][variant]
     if not settings:
         return "nothing: the base settings"
-    return ", ".join(f"{key} = {str(value).lower() if isinstance(value, bool) else value}"
-                     for key, value in settings.items())
+    def shown(value: Any) -> str:
+        if value == SEARCHED:
+            return "chosen by the search"
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return ", ".join(f"{key} = {shown(value)}" for key, value in settings.items())

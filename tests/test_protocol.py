@@ -99,11 +99,12 @@ def dry_run_jobs(workdir: Path) -> list[dict[str, object]]:
 
 
 def test_dag_keeps_the_test_images_out_of_training_and_selection(tmp_path: Path) -> None:
-    """What the README promises: no training or selection rule has the test file, or any
-    file computed from it, as an input."""
+    """What the README promises: no search, training or selection rule has the test file,
+    or any file computed from it, as an input."""
     jobs = dry_run_jobs(tmp_path)
     rules = {job["rule"] for job in jobs}
-    assert {"train", "select_best", "evaluate", "evaluate_ensemble", "tables"} <= rules
+    assert {"search", "train", "select_best", "evaluate", "evaluate_ensemble",
+            "tables"} <= rules
     # Every file computed, at any distance, from the test images.
     tainted = {TEST_FILE}
     changed = True
@@ -114,8 +115,13 @@ def test_dag_keeps_the_test_images_out_of_training_and_selection(tmp_path: Path)
                 tainted |= set(job["output"])
                 changed = True
     for job in jobs:
-        if job["rule"] in ("split_data", "train", "select_best"):
+        if job["rule"] in ("split_data", "search", "train", "select_best"):
             assert not tainted & set(job["input"]), (job["rule"], tainted & set(job["input"]))
+    # Every run of an architecture takes the values its search chose on validation.
+    for job in jobs:
+        if job["rule"] == "train":
+            arch = job["output"][0].split("/")[2]
+            assert f"results/search/{arch}/chosen.json" in job["input"], job
     select = next(job for job in jobs if job["rule"] == "select_best")
     assert all(path.endswith("/train.json") for path in select["input"])
     # The rules that read test predictions take the choice as given.

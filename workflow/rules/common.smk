@@ -11,7 +11,12 @@ REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
 from study.errors import ConfigError
 from study.mnist import WHEEL_NAME, find_idx_files
-from study.variants import check_variants, run_settings
+from study.variants import (
+    check_variants,
+    run_settings,
+    searched_settings,
+    trial_settings,
+)
 
 # Validated before any job runs; fills in every default of the schema. The variants' settings
 # are then checked against the schema of `training`, which JSON Schema cannot do by itself.
@@ -22,6 +27,7 @@ except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
+SEARCH = "results/search/{arch}"
 
 
 wildcard_constraints:
@@ -51,6 +57,29 @@ def source_args(wildcards, input):
 def training_settings(wildcards):
     """The run's training settings as JSON: the base ones, changed by its variant's."""
     return json.dumps(run_settings(config, wildcards.reg))
+
+
+def model_options(wildcards):
+    """The architecture's size (`models:`) as JSON."""
+    return json.dumps(config["models"].get(wildcards.arch, {}))
+
+
+def searched(wildcards):
+    """The search's chosen.json for the run's architecture, when a setting is `searched`."""
+    if not searched_settings(config):
+        return []
+    return f"results/search/{wildcards.arch}/chosen.json"
+
+
+def searched_flag(wildcards, input):
+    return f"--searched {input.searched}" if input.searched else ""
+
+
+def all_searches(pattern):
+    """`pattern` expanded over every architecture, when the study searches anything."""
+    if not searched_settings(config):
+        return []
+    return expand(pattern, arch=config["architectures"])
 
 
 def uses_cuda():

@@ -3,6 +3,7 @@ rule train:
     input:
         train=rules.prepare_data.output.train,
         split=rules.split_data.output.split,
+        searched=searched,
     output:
         model=f"{RUN}/model.pt",
         history=f"{RUN}/history.csv",
@@ -13,16 +14,21 @@ rule train:
         f"results/benchmarks/train/{{arch}}_{{reg}}_seed{{seed}}.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
+    # One thread: the study's small networks train more images per second as several
+    # one-thread jobs side by side than as one job on every core. `--set-threads train=N`.
+    threads: 1
     resources:
         mem_mb=4000,
         gpu=1 if uses_cuda() else 0,
     params:
         settings=training_settings,
+        model_options=model_options,
+        searched=searched_flag,
         device=config["device"],
         out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study train --arch {wildcards.arch} --reg {wildcards.reg}"
         " --seed {wildcards.seed} --train {input.train} --split {input.split}"
-        " --settings {params.settings:q} --device {params.device} --threads {threads}"
+        " --settings {params.settings:q} --model-options {params.model_options:q}"
+        " {params.searched} --device {params.device} --threads {threads}"
         " --out-dir {params.out_dir} > {log} 2>&1"
