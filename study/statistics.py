@@ -17,12 +17,13 @@ ALPHA = 0.05
 
 
 def interval95(values: pd.Series) -> tuple[float, float] | None:
-    """Student-t 95% interval of the mean over seeds (None with a single seed)."""
+    """Student-t 95% interval of the mean over seeds (None with a single seed), clipped to
+    [0, 1]: with few seeds the t quantile is large and an accuracy cannot pass 100%."""
     n = len(values)
     if n < 2:
         return None
     half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    return values.mean() - half, values.mean() + half
+    return max(0.0, values.mean() - half), min(1.0, values.mean() + half)
 
 
 def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, int, float]:

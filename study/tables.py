@@ -16,7 +16,7 @@ import yaml
 from study.data import load_split
 from study.io import read_json, write_text
 from study.mnist import known_label_errors
-from study.models import describe, multiply_adds
+from study.models import describe, width
 from study.provenance import code_version
 from study.statistics import (
     against_baseline,
@@ -28,7 +28,8 @@ from study.statistics import (
 )
 from study.variants import changes
 
-RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "epochs", "best_epoch",
+RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "multiply_adds",
+               "lr", "weight_decay", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
                "train_seconds", "n_train"]
 
@@ -40,7 +41,7 @@ def collect_runs(summaries: list[Path]) -> pd.DataFrame:
         folder = Path(summary).parent
         row = {**read_json(summary), **read_json(folder / "metrics.json"), "dir": str(folder)}
         rows.append(row)
-    return pd.DataFrame(rows)[[*RUN_COLUMNS, "device_name", "dir"]]
+    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "dir"]]
 
 
 def percent(x: float) -> str:
@@ -116,6 +117,61 @@ def regularisation_table(runs: pd.DataFrame, order: dict[str, int]) -> pd.DataFr
     return frame.sort_values("_order").drop(columns="_order")
 
 
+def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
+                        regularisations: list[str]) -> pd.DataFrame:
+    """The regularisation table folded for a slide: one row per architecture, one column per
+    variant, each cell the mean change against `none` in points, starred when significant."""
+    cells = {(row.Architecture, row.Variant):
+             row["Change vs none (points)"].split(" ")[0]
+             + ("*" if row.Verdict in ("helps", "hurts") else "")
+             for _, row in effects.iterrows()}
+    variants = [r for r in regularisations if any(v == r for _, v in cells)]
+    return pd.DataFrame([{"Architecture": a, **{v: cells.get((a, v), "") for v in variants}}
+                         for a in architectures if any(k[0] == a for k in cells)])
+
+
+def best_per_architecture(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each architecture's variant with the best mean validation accuracy, and its test
+    accuracy: the architecture comparison at a glance."""
+    best = summary.loc[summary.groupby("architecture", sort=False).val_mean.idxmax()]
+    return pd.DataFrame({"Architecture": best.architecture,
+                         "Best variant on validation": best.regularisation,
+                         "Validation (%)": best["Validation accuracy (%)"],
+                         "Test (%)": best["Test accuracy (%)"]})
+
+
+def search_table(searches: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per architecture: the search's budget and the values it chose."""
+    names = {"lr": "Learning rate", "weight_decay": "Weight decay"}
+    rows = []
+    for chosen in searches:
+        row = {"Architecture": chosen["architecture"],
+               "Trials": f"{chosen['trials'] + chosen['pruned']} ({chosen['pruned']} pruned)",
+               "Each trial": f"{chosen['max_epochs']} epoch(s), "
+                             f"{chosen['train_images']:,} images"}
+        for key, (low, high) in chosen["space"].items():
+            row[f"{names.get(key, key)} (range)"] = f"{chosen[key]:.2g} ({low:g}–{high:g})"
+        row["Best trial, validation (%)"] = percent(chosen["val_accuracy"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
+    """Which variant helped or hurt which architecture, significantly on every seed, as
+    lists the report can print ('augment on convnet_bn (+0.21 points), ...' or 'none')."""
+    def listed(verdict_name: str) -> str:
+        chosen = effects[effects.Verdict == verdict_name]
+        items = [f"{row.Variant} on {row.Architecture} "
+                 f"({row['Change vs none (points)'].split(' ')[0]} points)"
+                 for _, row in chosen.iterrows()]
+        return ", ".join(items) if items else "none"
+
+    return {"helps": str(int((effects.Verdict == "helps").sum())),
+            "hurts": str(int((effects.Verdict == "hurts").sum())),
+            "compared": str(len(effects)),
+            "helped_list": listed("helps"), "hurt_list": listed("hurts")}
+
+
 def error_analysis(run_dir: str, top: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:
     """The run's most confused (true, predicted) pairs, and how many of its errors fall on the
     test images whose label is known to be wrong."""
@@ -170,11 +226,27 @@ def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
+    """The search in a few words for the report, or 'n/a' where nothing was searched."""
+    if not searches:
+        return {"trials": "n/a", "settings": "none", "budget": "n/a"}
+    first = searches[0]
+    names = {"lr": "learning rate", "weight_decay": "weight decay"}
+    return {
+        "trials": str(first["trials"] + first["pruned"]),
+        "settings": " and ".join(f"{names.get(k, k)} ({low:g} to {high:g})"
+                                 for k, (low, high) in first["space"].items()),
+        "budget": f"{first['max_epochs']} epoch(s) on {first['train_images']:,} images",
+    }
+
+
 def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
                  architectures: list[str], variants: dict[str, dict[str, Any]],
-                 max_epochs: int, split_npz: Path, out_dir: Path) -> dict[str, Any]:
-    """Every table, and variables.yml, from the runs, the choice in `best_json` and the
-    ensemble's metrics in `ensemble_json` (its members chosen on validation).
+                 max_epochs: int, split_npz: Path, out_dir: Path,
+                 searches: list[Path] | None = None) -> dict[str, Any]:
+    """Every table, and variables.yml, from the runs, the choice in `best_json`, the
+    ensemble's metrics in `ensemble_json` (its members chosen on validation) and the
+    searches' chosen.json files.
 
     `variants` maps each regularisation variant, in the tables' order, to the settings it
     changes."""
@@ -208,13 +280,18 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
         {"Digit": str(c["class"]), "Precision (%)": percent(c["precision"]),
          "Recall (%)": percent(c["recall"]), "F1 (%)": percent(c["f1"]),
          "Test images": str(c["support"])} for c in best_metrics["per_class"]])))
-    params = runs.groupby("architecture", sort=False)["parameters"].first()
+    first = runs.groupby("architecture", sort=False).first()
+    params = first["parameters"]
     speed = training_throughput(runs, variants)
     write_text(tables / "models.md", markdown(pd.DataFrame([
-        {"Architecture": a, "Parameters": f"{params[a]:,}",
-         "Multiply-adds per image": f"{multiply_adds(a) / 1e6:.2f} M",
+        {"Architecture": a, "Width w": str(width(a, first.model_options[a]) or "—"),
+         "Parameters": f"{params[a]:,}",
+         "Multiply-adds per image": f"{first.multiply_adds[a] / 1e6:.2f} M",
          "Training images/s": f"{speed[a]:,.0f}", "Description": describe(a)}
         for a in architectures])))
+    searches = [read_json(path) for path in searches or []]
+    write_text(tables / "search.md", markdown(search_table(searches)) if searches else
+               "No setting is searched: every run takes the config's values.\n")
     write_text(tables / "variants.md", markdown(pd.DataFrame([
         {"Variant": name, "Settings changed from the base": changes({"variants": variants}, name)}
         for name in regularisations])))
@@ -232,6 +309,10 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
     write_text(tables / "regularisation.md", markdown(effects) if len(effects) else
                "No variant has a `none` run of the same architecture and seed to compare "
                "with.\n")
+    write_text(tables / "regularisation_grid.md",
+               markdown(regularisation_grid(effects, architectures, regularisations))
+               if len(effects) else "No variant to compare with `none`.\n")
+    write_text(tables / "architectures.md", markdown(best_per_architecture(summary)))
     ensemble = read_json(ensemble_json)
     write_text(tables / "ensemble.md", markdown(ensemble_table(runs, ensemble)))
     confused, errors = error_analysis(best["dir"])
@@ -273,11 +354,8 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
             "params": f"{params[best['architecture']] / 1e6:.2f} M",
         },
         "errors": errors,
-        "regularisation": {
-            "helps": str(int((effects.Verdict == "helps").sum())),
-            "hurts": str(int((effects.Verdict == "hurts").sum())),
-            "compared": str(len(effects)),
-        },
+        "regularisation": regularisation_findings(effects),
+        "search": search_variables(searches),
         "ensemble": {
             "size": str(len(ensemble["members"])),
             "test_accuracy": f"{percent(ensemble['test_accuracy'])}%",

@@ -31,6 +31,8 @@ def test_summary_mean_std_and_interval() -> None:
     assert low == pytest.approx(0.992 - 4.302653 * 0.002 / np.sqrt(3), abs=1e-6)
     assert high == pytest.approx(0.992 + 4.302653 * 0.002 / np.sqrt(3), abs=1e-6)
     assert interval95(pd.Series([0.99])) is None
+    # Two seeds near 100%: the t quantile (12.7) would reach past 100%; an accuracy cannot.
+    assert interval95(pd.Series([0.998, 1.0]))[1] == 1.0
 
 
 def test_mcnemar_exact() -> None:
@@ -102,3 +104,47 @@ def test_training_throughput_leaves_augmentation_out() -> None:
     speed = training_throughput(runs, variants)
     assert speed["lenet5"] == 2000  # the augmented run (500 images/s) is left out
     assert speed["mlp"] == 2000  # only augmented runs: those are used
+
+
+def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> None:
+    from study.tables import regularisation_grid
+
+    effects = pd.DataFrame([
+        {"Architecture": "mlp", "Variant": "dropout", "Change vs none (points)": "+0.20 ± 0.05",
+         "Verdict": "helps"},
+        {"Architecture": "mlp", "Variant": "augment", "Change vs none (points)": "-0.03 ± 0.10",
+         "Verdict": "not significant on every seed"},
+        {"Architecture": "lenet5", "Variant": "augment", "Change vs none (points)": "-0.40",
+         "Verdict": "hurts"},
+    ])
+    grid = regularisation_grid(effects, ["mlp", "lenet5", "deotte_cnn"],
+                               ["none", "dropout", "augment"])
+    assert list(grid.columns) == ["Architecture", "dropout", "augment"]
+    assert grid.values.tolist() == [["mlp", "+0.20*", "-0.03"], ["lenet5", "", "-0.40*"]]
+
+
+def test_best_per_architecture_is_chosen_on_validation() -> None:
+    from study.tables import best_per_architecture
+
+    frame = runs_frame()
+    frame = pd.concat([frame, frame.assign(regularisation="augment",
+                                           val_accuracy=frame.val_accuracy - 0.001,
+                                           test_accuracy=0.999)])
+    table = best_per_architecture(summarise(frame))
+    # `augment` wins on test for both, `none` on validation: the table follows validation.
+    assert table["Best variant on validation"].tolist() == ["none", "none"]
+    assert table["Architecture"].tolist() == ["mlp", "lenet5"]
+
+
+def test_search_table_gives_each_architectures_choice() -> None:
+    from study.tables import search_table
+
+    chosen = {"architecture": "mlp", "lr": 0.00312, "weight_decay": 0.0004, "trials": 5,
+              "pruned": 1, "max_epochs": 2, "train_images": 10000, "val_accuracy": 0.9712,
+              "space": {"lr": [0.0003, 0.01], "weight_decay": [1e-5, 0.1]}}
+    row = search_table([chosen]).iloc[0].to_dict()
+    assert row == {"Architecture": "mlp", "Trials": "6 (1 pruned)",
+                   "Each trial": "2 epoch(s), 10,000 images",
+                   "Learning rate (range)": "0.0031 (0.0003–0.01)",
+                   "Weight decay (range)": "0.0004 (1e-05–0.1)",
+                   "Best trial, validation (%)": "97.12"}

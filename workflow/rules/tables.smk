@@ -7,6 +7,7 @@ rule tables:
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
         split=rules.split_data.output.split,
+        searches=all_searches(rules.search.output.chosen),
         label_errors=REPO / "study" / "assets" / "mnist_test_label_errors.csv",
     output:
         runs_csv="results/tables/runs.csv",
@@ -20,6 +21,9 @@ rule tables:
         confused_pairs="results/tables/confused_pairs.md",
         ensemble="results/tables/ensemble.md",
         regularisation="results/tables/regularisation.md",
+        search="results/tables/search.md",
+        regularisation_grid="results/tables/regularisation_grid.md",
+        architectures="results/tables/architectures.md",
         variables="results/variables.yml",
     log:
         "results/logs/tables.log",
@@ -40,4 +44,5 @@ rule tables:
         " --ensemble {input.ensemble}"
         " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
+        " --searches {input.searches}"
         " --out-dir {params.out_dir} > {log} 2>&1"
