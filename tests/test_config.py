@@ -23,7 +23,7 @@ def load(name: str) -> dict:
     return yaml.safe_load((REPO / "config" / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml", "accuracy.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
     config = load(name)
     validate(config, str(SCHEMA))
