@@ -41,7 +41,7 @@ def collect_runs(summaries: list[Path]) -> pd.DataFrame:
         folder = Path(summary).parent
         row = {**read_json(summary), **read_json(folder / "metrics.json"), "dir": str(folder)}
         rows.append(row)
-    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "dir"]]
+    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "threads", "dir"]]
 
 
 def percent(x: float) -> str:
@@ -330,6 +330,7 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
             "seeds": str(runs.seed.nunique()), "runs": str(len(runs)),
             "max_epochs": str(max_epochs),
             "device": str(runs.device_name.iloc[0]),
+            "threads": str(int(runs.threads.max())),
             "code_version": code_version(),
             "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
         },

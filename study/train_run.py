@@ -59,7 +59,7 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "weight_decay": run_settings.weight_decay, "epochs": len(result.history),
         "best_epoch": result.best_epoch, "val_accuracy": best["val_accuracy"],
         "val_loss": best["val_loss"], "train_seconds": result.train_seconds,
-        "device": str(dev), "device_name": device_name(dev),
+        "device": str(dev), "device_name": device_name(dev), "threads": torch.get_num_threads(),
         "n_train": len(data.train_x), "n_val": len(data.val_x),
     }
     out_dir = Path(out_dir)

@@ -72,6 +72,22 @@ def test_every_run_is_in_the_table(study: Path) -> None:
     assert runs.test_accuracy.between(0.1, 1.0).all()
 
 
+def test_every_run_trains_with_its_architectures_searched_learning_rate(study: Path) -> None:
+    runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
+    config = smoke_config()
+    assert config["training"]["lr"] == "searched"
+    for arch, group in runs.groupby("architecture"):
+        search = json.loads((study / "results" / "search" / arch / "chosen.json").read_text())
+        low, high = search["space"]["lr"]
+        assert low <= search["lr"] <= high
+        assert group.lr.tolist() == pytest.approx([search["lr"]] * len(group), rel=1e-12)
+        trials = pd.read_csv(study / "results" / "search" / arch / "trials.csv")
+        assert len(trials) == config["search"]["trials"]
+        assert search["val_accuracy"] == pytest.approx(trials.val_accuracy.max(), rel=1e-12)
+        assert (study / "results" / "search" / arch / "optuna.sqlite3").stat().st_size > 0
+    assert "Learning rate" in (study / "results" / "tables" / "search.md").read_text()
+
+
 def test_the_choice_is_the_best_mean_validation_accuracy(study: Path) -> None:
     best, variant, _ = chosen(study)
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
