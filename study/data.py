@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from study.errors import ConfigError, DataError
 
@@ -33,6 +32,10 @@ def make_split(images: np.ndarray, labels: np.ndarray, n_val: int, seed: int,
 
     `subset` keeps a stratified sample of that many images first (for quick test configs).
     """
+    # Imported here: scikit-learn takes about 2 s to import, which every training job
+    # would pay although only the split rule uses it.
+    from sklearn.model_selection import train_test_split
+
     indices = np.arange(len(labels))
     if subset is not None and subset < len(labels):
         indices, _ = train_test_split(indices, train_size=subset, stratify=labels,
