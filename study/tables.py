@@ -28,6 +28,8 @@ from study.statistics import (
 )
 from study.variants import changes
 
+# How the tables and the report name the settings a search may choose.
+SETTING_NAMES = {"lr": "learning rate", "weight_decay": "weight decay"}
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "multiply_adds",
                "lr", "weight_decay", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
@@ -97,7 +99,8 @@ def comparisons(runs: pd.DataFrame, best: dict[str, Any]) -> pd.DataFrame:
 
 
 def regularisation_table(runs: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
-    """Each variant against its architecture's `none` run of the same seed, over the seeds."""
+    """Each variant against its architecture's `none` run of the same seed, over the seeds;
+    `change` is the mean change in points, for the views below (not printed)."""
     tests = against_baseline(runs)
     rows = []
     for (arch, reg), group in tests.groupby(["architecture", "regularisation"], sort=False):
@@ -109,11 +112,12 @@ def regularisation_table(runs: pd.DataFrame, order: dict[str, int]) -> pd.DataFr
             "Significant seeds (Holm, 5%)": f"{int(group.significant.sum())} of {len(group)}",
             "Largest Holm p": p_value(group.p_holm.max()),
             "Verdict": verdict(group),
+            "change": delta.mean(),
             "_order": (order[arch], order[reg]),
         })
     frame = pd.DataFrame(rows, columns=["Architecture", "Variant", "Change vs none (points)",
                                         "Significant seeds (Holm, 5%)", "Largest Holm p",
-                                        "Verdict", "_order"])
+                                        "Verdict", "change", "_order"])
     return frame.sort_values("_order").drop(columns="_order")
 
 
@@ -122,9 +126,8 @@ def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
     """The regularisation table folded for a slide: one row per architecture, one column per
     variant, each cell the mean change against `none` in points, starred when significant."""
     cells = {(row.Architecture, row.Variant):
-             row["Change vs none (points)"].split(" ")[0]
-             + ("*" if row.Verdict in ("helps", "hurts") else "")
-             for _, row in effects.iterrows()}
+             f"{row.change:+.2f}" + ("*" if row.Verdict in ("helps", "hurts") else "")
+             for row in effects.itertuples()}
     variants = [r for r in regularisations if any(v == r for _, v in cells)]
     return pd.DataFrame([{"Architecture": a, **{v: cells.get((a, v), "") for v in variants}}
                          for a in architectures if any(k[0] == a for k in cells)])
@@ -142,7 +145,6 @@ def best_per_architecture(summary: pd.DataFrame) -> pd.DataFrame:
 
 def search_table(searches: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per architecture: the search's budget and the values it chose."""
-    names = {"lr": "Learning rate", "weight_decay": "Weight decay"}
     rows = []
     for chosen in searches:
         row = {"Architecture": chosen["architecture"],
@@ -150,7 +152,8 @@ def search_table(searches: list[dict[str, Any]]) -> pd.DataFrame:
                "Each trial": f"{chosen['max_epochs']} epoch(s), "
                              f"{chosen['train_images']:,} images"}
         for key, (low, high) in chosen["space"].items():
-            row[f"{names.get(key, key)} (range)"] = f"{chosen[key]:.2g} ({low:g}–{high:g})"
+            name = SETTING_NAMES.get(key, key).capitalize()
+            row[f"{name} (range)"] = f"{chosen[key]:.2g} ({low:g}–{high:g})"
         row["Best trial, validation (%)"] = percent(chosen["val_accuracy"])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -161,9 +164,8 @@ def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
     lists the report can print ('augment on convnet_bn (+0.21 points), ...' or 'none')."""
     def listed(verdict_name: str) -> str:
         chosen = effects[effects.Verdict == verdict_name]
-        items = [f"{row.Variant} on {row.Architecture} "
-                 f"({row['Change vs none (points)'].split(' ')[0]} points)"
-                 for _, row in chosen.iterrows()]
+        items = [f"{row.Variant} on {row.Architecture} ({row.change:+.2f} points)"
+                 for row in chosen.itertuples()]
         return ", ".join(items) if items else "none"
 
     return {"helps": str(int((effects.Verdict == "helps").sum())),
@@ -231,10 +233,9 @@ def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
     if not searches:
         return {"trials": "n/a", "settings": "none", "budget": "n/a"}
     first = searches[0]
-    names = {"lr": "learning rate", "weight_decay": "weight decay"}
     return {
         "trials": str(first["trials"] + first["pruned"]),
-        "settings": " and ".join(f"{names.get(k, k)} ({low:g} to {high:g})"
+        "settings": " and ".join(f"{SETTING_NAMES.get(k, k)} ({low:g} to {high:g})"
                                  for k, (low, high) in first["space"].items()),
         "budget": f"{first['max_epochs']} epoch(s) on {first['train_images']:,} images",
     }
@@ -306,7 +307,8 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
     ])))
     write_text(tables / "comparisons.md", markdown(compared.drop(columns=["p"])))
     effects = regularisation_table(runs, order)
-    write_text(tables / "regularisation.md", markdown(effects) if len(effects) else
+    write_text(tables / "regularisation.md", markdown(effects.drop(columns="change"))
+               if len(effects) else
                "No variant has a `none` run of the same architecture and seed to compare "
                "with.\n")
     write_text(tables / "regularisation_grid.md",

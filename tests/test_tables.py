@@ -111,11 +111,11 @@ def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> No
 
     effects = pd.DataFrame([
         {"Architecture": "mlp", "Variant": "dropout", "Change vs none (points)": "+0.20 ± 0.05",
-         "Verdict": "helps"},
+         "Verdict": "helps", "change": 0.20},
         {"Architecture": "mlp", "Variant": "augment", "Change vs none (points)": "-0.03 ± 0.10",
-         "Verdict": "not significant on every seed"},
+         "Verdict": "not significant on every seed", "change": -0.03},
         {"Architecture": "lenet5", "Variant": "augment", "Change vs none (points)": "-0.40",
-         "Verdict": "hurts"},
+         "Verdict": "hurts", "change": -0.40},
     ])
     grid = regularisation_grid(effects, ["mlp", "lenet5", "deotte_cnn"],
                                ["none", "dropout", "augment"])

@@ -68,7 +68,7 @@ def searched(wildcards):
     """The search's chosen.json for the run's architecture, when a setting is `searched`."""
     if not searched_settings(config):
         return []
-    return f"results/search/{wildcards.arch}/chosen.json"
+    return expand(rules.search.output.chosen, arch=wildcards.arch)
 
 
 def searched_flag(wildcards, input):
