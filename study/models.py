@@ -163,15 +163,19 @@ class _BasicBlock(nn.Module):
         return torch.relu(self.body(x) + self.shortcut(x))
 
 
-@register("Small residual network (He et al., 2016): a 3x3 stem, three stages of one basic "
-          "block each (w, 2w, 4w channels, stride 2 between stages), global average pooling")
+@register("Small residual network (He et al., 2016): a strided 5x5 stem to 14x14, three "
+          "stages of one basic block each (w, 2w, 4w channels, stride 2 between stages), "
+          "global average pooling")
 def resnet_small(dropout: float = 0.0, width: int = 32) -> nn.Module:
-    """ResNet for 28x28 digits, after the CIFAR ResNets of He et al., "Deep Residual Learning
-    for Image Recognition" (CVPR 2016), section 4.2: basic blocks, identity shortcuts, a 1x1
-    projection where the shape changes, global average pooling, one linear layer."""
+    """ResNet for 28x28 digits, after He et al., "Deep Residual Learning for Image
+    Recognition" (CVPR 2016): basic blocks, identity shortcuts, a 1x1 projection where the
+    shape changes, global average pooling, one linear layer. As in their ImageNet networks
+    the stem is strided, so the blocks work on 14x14, 7x7 and 4x4 maps: a stem at full
+    resolution (their CIFAR design) made this network 2.5x slower to train on a CPU."""
     w = width
     features = nn.Sequential(
-        *_conv_bn(1, w), _BasicBlock(w, w, 1), _BasicBlock(w, 2 * w, 2),
+        nn.Conv2d(1, w, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(w),
+        nn.ReLU(inplace=True), _BasicBlock(w, w, 1), _BasicBlock(w, 2 * w, 2),
         _BasicBlock(2 * w, 4 * w, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
     )
     return Classifier(features, 4 * w, dropout)
