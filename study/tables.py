@@ -284,9 +284,10 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
     first = runs.groupby("architecture", sort=False).first()
     params = first["parameters"]
     speed = training_throughput(runs, variants)
+    epochs = runs.groupby("architecture").epochs.max()  # the budget, early stopping aside
     write_text(tables / "models.md", markdown(pd.DataFrame([
         {"Architecture": a, "Width w": str(width(a, first.model_options[a]) or "—"),
-         "Parameters": f"{params[a]:,}",
+         "Epochs": str(epochs[a]), "Parameters": f"{params[a]:,}",
          "Multiply-adds per image": f"{first.multiply_adds[a] / 1e6:.2f} M",
          "Training images/s": f"{speed[a]:,.0f}", "Description": describe(a)}
         for a in architectures])))

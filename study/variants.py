@@ -25,11 +25,27 @@ SEARCHED = "searched"
 
 
 def run_settings(config: dict[str, Any], variant: str,
-                 chosen: dict[str, float] | None = None) -> dict[str, Any]:
-    """The training settings of one variant: the base ones, changed by the variant's; with
-    `chosen` (the search's values), every `searched` setting replaced by its chosen value."""
-    settings = {**config["training"], **config["variants"][variant]}
+                 chosen: dict[str, float] | None = None,
+                 architecture: str | None = None) -> dict[str, Any]:
+    """The training settings of one variant: the base ones, changed by the architecture's
+    (`models.<architecture>.training`), then by the variant's; with `chosen` (the search's
+    values), every `searched` setting replaced by its chosen value."""
+    settings = {**config["training"], **architecture_settings(config, architecture),
+                **config["variants"][variant]}
     return settings if chosen is None else resolve(settings, chosen)
+
+
+def architecture_settings(config: dict[str, Any], architecture: str | None) -> dict[str, Any]:
+    """The training settings `models.<architecture>.training` changes (none by default)."""
+    if architecture is None:
+        return {}
+    return config.get("models", {}).get(architecture, {}).get("training", {})
+
+
+def architecture_options(config: dict[str, Any], architecture: str) -> dict[str, Any]:
+    """The architecture's constructor options (its `width`), without its training settings."""
+    entry = config.get("models", {}).get(architecture, {})
+    return {k: v for k, v in entry.items() if k != "training"}
 
 
 def resolve(settings: dict[str, Any], chosen: dict[str, float] | None) -> dict[str, Any]:
@@ -44,17 +60,20 @@ def resolve(settings: dict[str, Any], chosen: dict[str, float] | None) -> dict[s
 def searched_settings(config: dict[str, Any]) -> list[str]:
     """The settings the search chooses: those set to `searched` in the base settings or in
     a variant the study trains, in the order of `search.space`."""
-    used = [config["training"], *(config["variants"][r] for r in config["regularisations"])]
+    used = [config["training"], *(config["variants"][r] for r in config["regularisations"]),
+            *(architecture_settings(config, a) for a in config.get("architectures", []))]
     keys = {k for settings in used for k, v in settings.items() if v == SEARCHED}
     space = list(config.get("search", {}).get("space", {}))
     return [k for k in space if k in keys] + sorted(keys - set(space))
 
 
-def trial_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The settings of a search trial: the base ones (no regularisation) with every searched
-    setting left `searched`, for the trial to draw; short runs, no early stopping."""
+def trial_settings(config: dict[str, Any], architecture: str | None = None) -> dict[str, Any]:
+    """The settings of a search trial: the base ones, changed by the architecture's (no
+    regularisation), with every searched setting left `searched`, for the trial to draw;
+    short runs of the search's length, no early stopping."""
     search = config["search"]
-    return {**config["training"], **dict.fromkeys(searched_settings(config), SEARCHED),
+    return {**config["training"], **architecture_settings(config, architecture),
+            **dict.fromkeys(searched_settings(config), SEARCHED),
             "max_epochs": search["max_epochs"], "patience": search["max_epochs"]}
 
 
@@ -80,8 +99,16 @@ def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
     placeholder = {key: bounds[0] for key, bounds in space.items()}
     training = yaml.safe_load(Path(schema).read_text())["properties"]["training"]
     validator = jsonschema.Draft202012Validator(training)
-    for name in config["regularisations"]:
-        for error in validator.iter_errors(run_settings(config, name, placeholder)):
+    for architecture in config.get("architectures", []):
+        merged = {**config["training"], **architecture_settings(config, architecture)}
+        for error in validator.iter_errors(resolve(merged, placeholder)):
+            where = ".".join(str(p) for p in error.absolute_path)
+            raise ConfigError(f"models.{architecture}.training{'.' + where if where else ''}: "
+                              f"{error.message}; fix this architecture's settings.")
+    for name, architecture in ((n, a) for n in config["regularisations"]
+                               for a in config.get("architectures", [None])):
+        for error in validator.iter_errors(run_settings(config, name, placeholder,
+                                                        architecture)):
             where = ".".join(str(p) for p in error.absolute_path)
             raise ConfigError(f"variants.{name}{'.' + where if where else ''}: "
                               f"{error.message}; fix this variant in the config.")

@@ -13,7 +13,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from study.errors import ConfigError
-from study.variants import check_variants, run_settings
+from study.variants import architecture_options, check_variants, run_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -40,7 +40,26 @@ def test_a_variant_changes_only_its_settings() -> None:
     assert dropout["dropout"] > 0 and base["dropout"] == 0
 
 
+def test_an_architecture_changes_its_runs_settings_before_the_variants() -> None:
+    config = load("config.yaml")
+    validate(config, str(SCHEMA))
+    config["models"]["deotte_cnn"]["training"] = {"max_epochs": 7, "dropout": 0.1}
+    deotte = run_settings(config, "none", architecture="deotte_cnn")
+    assert (deotte["max_epochs"], deotte["dropout"]) == (7, 0.1)
+    assert run_settings(config, "dropout", architecture="deotte_cnn")["dropout"] == 0.3
+    mlp = run_settings(config, "none", architecture="mlp")
+    assert mlp["max_epochs"] == config["training"]["max_epochs"] != 7
+    # The search keeps its own length; the model is built from the width alone.
+    assert trial_settings(config, "deotte_cnn")["max_epochs"] == config["search"]["max_epochs"]
+    assert trial_settings(config, "deotte_cnn")["dropout"] == 0.1
+    assert architecture_options(config, "deotte_cnn") == {"width": 16}
+
+
 @pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c["models"].update(mlp={"training": {"max_epoch": 5}}),
+     r"models\.mlp\.training: Additional properties.*'max_epoch' was unexpected"),
+    (lambda c: c["models"].update(lenet5={"training": {"max_epochs": 0}}),
+     r"models\.lenet5\.training\.max_epochs: 0 is less than the minimum of 1"),
     (lambda c: c.update(regularisations=["none", "mixup"]), r"'mixup' not declared"),
     (lambda c: c["variants"].update(dropout={"dropout": 1.5}),
      r"variants\.dropout\.dropout: 1\.5 is greater than or equal to the maximum"),
@@ -78,6 +97,7 @@ def test_every_schema_key_is_described() -> None:
     (lambda c: c.update(architectures=["resnet999"]), "resnet999"),
     (lambda c: c["training"].update(max_epochs=-1), "-1 is less than the minimum of 1"),
     (lambda c: c.update(epochs=3), "epochs"),
+    (lambda c: c["models"].update(mlp={"width": 8}), "width"),
 ])
 def test_bad_values_are_refused(change, message: str) -> None:
     config = copy.deepcopy(load("config.yaml"))

@@ -13,6 +13,7 @@ from study.errors import ConfigError
 from study.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
     check_variants,
+    architecture_options,
     run_settings,
     searched_settings,
     trial_settings,
@@ -55,13 +56,14 @@ def source_args(wildcards, input):
 
 
 def training_settings(wildcards):
-    """The run's training settings as JSON: the base ones, changed by its variant's."""
-    return json.dumps(run_settings(config, wildcards.reg))
+    """The run's training settings as JSON: the base ones, changed by its architecture's,
+    then by its variant's."""
+    return json.dumps(run_settings(config, wildcards.reg, architecture=wildcards.arch))
 
 
 def model_options(wildcards):
     """The architecture's size (`models:`) as JSON."""
-    return json.dumps(config["models"].get(wildcards.arch, {}))
+    return json.dumps(architecture_options(config, wildcards.arch))
 
 
 def searched(wildcards):

@@ -21,7 +21,7 @@ rule search:
         mem_mb=4000,
         gpu=1 if uses_cuda() else 0,
     params:
-        settings=json.dumps(trial_settings(config)),
+        settings=lambda wildcards: json.dumps(trial_settings(config, wildcards.arch)),
         space=json.dumps(config["search"]["space"]),
         trials=config["search"]["trials"],
         train_images=(

@@ -37,7 +37,11 @@ rule tables:
         variants=json.dumps(
             {name: config["variants"][name] for name in config["regularisations"]}
         ),
-        max_epochs=config["training"]["max_epochs"],
+        max_epochs=max(
+            run_settings(config, reg, architecture=arch)["max_epochs"]
+            for arch in config["architectures"]
+            for reg in config["regularisations"]
+        ),
         out_dir=lambda wildcards, output: Path(output.variables).parent,
     shell:
         "python -m study tables --runs {input.summaries} --best {input.best}"
