@@ -25,7 +25,7 @@ bench: install
 	$(BIN)/python -m study bench all
 
 lint: install
-	$(BIN)/ruff check study tests
+	$(BIN)/ruff check study tests scripts
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow
 

@@ -122,20 +122,39 @@ def _tables(args: argparse.Namespace) -> None:
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
 
+# What each group of `figures` needs, besides --out-dir.
+FIGURE_INPUTS = {"results": ("runs",), "best": ("best", "train", "split", "test", "calibration"),
+                 "inside": ("best", "test"), "tsne": ("best", "runs", "test"),
+                 "robustness": ("best", "runs", "test", "robustness_table")}
+
+
 def _figures(args: argparse.Namespace) -> None:
-    from study import figures
+    missing = [f"--{k.replace('_', '-')}" for k in FIGURE_INPUTS[args.group]
+               if getattr(args, k) is None]
+    if missing:
+        raise ConfigError(f"figures {args.group} needs {', '.join(missing)}")
+    from study import figures, inside_figures
+    from study.engine import pick_device
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.group == "data":
-        figures.data_figures(args.train, args.split, args.out_dir)
-    elif args.group == "results":
+    device = pick_device(args.device)
+    if args.group == "results":
         figures.result_figures(args.runs, args.out_dir)
+    elif args.group == "best":
+        figures.best_model_figures(args.best, args.train, args.split, args.test, args.device,
+                                   args.out_dir, args.calibration)
+    elif args.group == "inside":
+        inside_figures.inside_figures(args.best, args.test, device, args.out_dir)
+    elif args.group == "tsne":
+        inside_figures.tsne_figure(args.runs, args.best, args.test, args.points, device,
+                                   args.out_dir / "tsne.png")
     else:
-        figures.best_model_figures(args.best, args.test, args.device, args.tsne_points,
-                                   args.out_dir)
+        inside_figures.robustness_figure(args.runs, args.best, args.test, args.points, device,
+                                         args.out_dir / "robustness.png",
+                                         args.robustness_table)
 
 
 def _render(args: argparse.Namespace) -> None:
@@ -243,14 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_tables)
 
     p = sub.add_parser("figures", help="draw one group of figures")
-    p.add_argument("group", choices=["data", "results", "best"])
-    p.add_argument("--train", type=Path, help="data: training arrays")
-    p.add_argument("--split", type=Path, help="data: the split")
-    p.add_argument("--runs", type=Path, help="results: runs.csv")
-    p.add_argument("--best", type=Path, help="best: best.json")
-    p.add_argument("--test", type=Path, help="best: test arrays")
+    p.add_argument("group", choices=list(FIGURE_INPUTS))
+    p.add_argument("--runs", type=Path, help="runs.csv of the tables")
+    p.add_argument("--best", type=Path, help="best.json of select_best")
+    p.add_argument("--train", type=Path, help="training arrays (for the validation split)")
+    p.add_argument("--split", type=Path, help="the split")
+    p.add_argument("--test", type=Path, help="test arrays")
+    p.add_argument("--calibration", type=Path, help="best: where to write calibration.json")
+    p.add_argument("--robustness-table", type=Path, help="robustness: where to write its CSV")
+    p.add_argument("--points", type=int, default=2000,
+                   help="tsne, robustness: test images used (stratified)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--tsne-points", type=int, default=2000)
     p.add_argument("--threads", type=int)
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_figures)

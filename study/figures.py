@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.lines
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only, no display
@@ -14,102 +16,144 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
-from sklearn.manifold import TSNE
-from sklearn.model_selection import train_test_split
 from torch import nn
 
+from study.calibration import (
+    Reliability,
+    fit_temperature,
+    log_probabilities,
+    reliability,
+    softmax,
+)
 from study.checkpoint import load_checkpoint
 from study.data import load_arrays, load_split, to_inputs
 from study.engine import pick_device, predict
-from study.io import atomic_path, read_json
+from study.io import atomic_path, read_json, write_json
+from study.mnist import known_label_errors
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 DIGITS = list(range(10))
 
 
-def save(fig: plt.Figure, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=160, bbox_inches="tight")
+def save(fig: plt.Figure, path: str | Path) -> None:
+    """Write `fig` as a 200 dpi PNG, atomically, and free it."""
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, format="png", dpi=200, bbox_inches="tight")
     plt.close(fig)
 
 
-def image_grid(images: np.ndarray, titles: list[str], columns: int) -> plt.Figure:
+def image_grid(images: np.ndarray, titles: list[str], columns: int,
+               marked: list[bool] | None = None) -> plt.Figure:
+    """Digits in a grid with a title each; `marked` ones get a red frame."""
     rows = max(1, -(-len(images) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.05),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+    marks = marked or [False] * len(images)
+    for ax, image, title, mark in zip(axes.flat, images, titles, marks, strict=False):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=8, color="#D55E00" if mark else "black")
+        if mark:
+            ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), 28, 28, fill=False,
+                                                      ec="#D55E00", lw=3))
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------------- the data
-
-
-def data_figures(train_npz: Path, split_npz: Path, out_dir: Path) -> None:
-    images, labels = load_arrays(train_npz)
-    split = load_split(split_npz)
-    rng = np.random.default_rng(0)
-    train_labels = labels[split.train_idx]
-    picks = [split.train_idx[rng.choice(np.flatnonzero(train_labels == d), 4, replace=False)]
-             for d in DIGITS]
-    order = np.stack(picks, axis=1).ravel()  # four rows, one column per digit
-    save(image_grid(images[order], [str(labels[i]) for i in order], 10),
-         out_dir / "samples.png")
-
-    counts = pd.DataFrame({
-        "digit": np.concatenate([labels[split.train_idx], labels[split.val_idx]]),
-        "split": ["training"] * len(split.train_idx) + ["validation"] * len(split.val_idx),
-    })
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    for ax, name in zip(axes, ["training", "validation"], strict=True):
-        sns.countplot(counts[counts.split == name], x="digit", ax=ax, color="C0")
-        ax.set_title(f"{name} split ({(counts.split == name).sum():,} images)")
-        ax.set_ylabel("images")
-    fig.tight_layout()
-    save(fig, out_dir / "class_balance.png")
 
 
 # ---------------------------------------------------------------- the training
 
 
-def result_figures(runs_csv: Path, out_dir: Path) -> None:
-    runs = pd.read_csv(runs_csv)
+# Okabe & Ito's colour-blind-safe palette, one colour per variant (black last: the 8th).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000"]
+
+
+def read_histories(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every run's history.csv, one row per epoch, with its architecture, variant and seed."""
     histories = []
     for run in runs.itertuples():
         history = pd.read_csv(Path(run.dir) / "history.csv")
         history["architecture"], history["regularisation"] = run.architecture, run.regularisation
         history["seed"] = run.seed
         histories.append(history)
-    curves = pd.concat(histories)
-    curves["validation error (%)"] = 100 * (1 - curves.val_accuracy)
-    architectures = list(dict.fromkeys(runs.architecture))
-    fig, axes = plt.subplots(1, len(architectures), figsize=(3.6 * len(architectures), 3.2),
-                             sharey=True, squeeze=False)
-    for ax, arch in zip(axes[0], architectures, strict=True):
-        sns.lineplot(curves[curves.architecture == arch], x="epoch", y="validation error (%)",
-                     hue="regularisation", errorbar="sd", marker="o", ax=ax)
-        ax.set_title(arch)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    fig.tight_layout()
-    save(fig, out_dir / "learning_curves.png")
+    curves = pd.concat(histories, ignore_index=True)
+    curves["train_error"] = 100 * (1 - curves.train_accuracy)
+    curves["val_error"] = 100 * (1 - curves.val_accuracy)
+    return curves
 
-    runs["variant"] = runs.architecture + " + " + runs.regularisation
-    runs["test accuracy (%)"] = 100 * runs.test_accuracy
-    fig, ax = plt.subplots(figsize=(7, 0.45 * runs.variant.nunique() + 1.2))
-    sns.pointplot(runs, y="variant", x="test accuracy (%)", errorbar="sd", linestyle="none",
-                  capsize=0.3, ax=ax, color="C0")
-    sns.stripplot(runs, y="variant", x="test accuracy (%)", ax=ax, color="0.4", size=4,
-                  alpha=0.6)
-    ax.set_ylabel("")
-    ax.set_title("Test accuracy, mean ± std over seeds (dots: single seeds)")
+
+def learning_curves(curves: pd.DataFrame, architectures: list[str], variants: list[str]
+                    ) -> plt.Figure:
+    """Loss and error per epoch, training (solid) against validation (dashed), one row per
+    architecture, its variants overlaid (mean over seeds): a gap that opens between the two
+    lines is over-fitting, and a variant that closes it is a cure."""
+    colours = dict(zip(variants, PALETTE * 2, strict=False))
+    fig, axes = plt.subplots(len(architectures), 2, squeeze=False,
+                             figsize=(9, 2.4 * len(architectures) + 0.8))
+    for row, arch in zip(axes, architectures, strict=True):
+        for variant in variants:
+            mean = (curves[(curves.architecture == arch) & (curves.regularisation == variant)]
+                    .groupby("epoch").mean(numeric_only=True))
+            if mean.empty:
+                continue
+            for ax, train, val in ((row[0], "train_loss", "val_loss"),
+                                   (row[1], "train_error", "val_error")):
+                ax.plot(mean.index, mean[train], color=colours[variant], lw=1.4)
+                ax.plot(mean.index, mean[val], color=colours[variant], lw=1.4, ls="--")
+        row[0].set_ylabel(f"{arch}\ncross-entropy loss")
+        row[1].set_ylabel("error (%, log scale)")
+        row[1].set_yscale("log")
+        row[1].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        for ax in row:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    handles = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2, label=v)
+               for v in variants]
+    handles += [matplotlib.lines.Line2D([], [], color="0.3", lw=1.4, label="training"),
+                matplotlib.lines.Line2D([], [], color="0.3", lw=1.4, ls="--",
+                                        label="validation")]
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5),
+               bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    return fig
+
+
+def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: list[str]
+                        ) -> plt.Figure:
+    """Test accuracy of every variant, one panel per architecture (each with its own scale):
+    mean ± std over seeds, single seeds as dots."""
+    fig, axes = plt.subplots(1, len(architectures), squeeze=False,
+                             figsize=(max(6.0, 2.2 * len(architectures)), 3.4))
+    for ax, arch in zip(axes[0], architectures, strict=True):
+        own = runs[runs.architecture == arch]
+        for x, variant in enumerate(variants):
+            accuracy = 100 * own[own.regularisation == variant].test_accuracy
+            if accuracy.empty:
+                continue
+            ax.errorbar(x, accuracy.mean(), yerr=accuracy.std() if len(accuracy) > 1 else 0,
+                        fmt="o", color=PALETTE[x % len(PALETTE)], capsize=3, ms=6)
+            ax.plot([x] * len(accuracy), accuracy, ".", color="0.45", ms=4)
+        ax.set_xticks(range(len(variants)), variants, rotation=55, ha="right")
+        ax.set_title(arch)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
+    axes[0][0].set_ylabel("test accuracy (%)")
     fig.tight_layout()
-    save(fig, out_dir / "accuracy_by_variant.png")
+    return fig
+
+
+def result_figures(runs_csv: Path, out_dir: Path) -> None:
+    runs = pd.read_csv(runs_csv)
+    architectures = list(dict.fromkeys(runs.architecture))
+    variants = list(dict.fromkeys(runs.regularisation))
+    curves = read_histories(runs)
+    save(learning_curves(curves, architectures, variants), out_dir / "learning_curves.png")
+    # The slides show the architecture of the best variant on validation alone.
+    best = runs.groupby(["architecture", "regularisation"]).val_accuracy.mean().idxmax()[0]
+    save(learning_curves(curves, [best], variants), out_dir / "learning_curves_best.png")
+    save(accuracy_by_variant(runs, architectures, variants),
+         out_dir / "accuracy_by_variant.png")
 
 
 # ---------------------------------------------------------------- the best model
@@ -120,29 +164,79 @@ def first_conv(model: nn.Module) -> nn.Conv2d | None:
 
 
 def confusion_figure(run_dir: Path, title: str, path: Path) -> None:
-    confusion = pd.read_csv(run_dir / "confusion.csv", index_col=0)
-    errors = confusion.to_numpy().copy()
+    """Row-normalised: each row says where the test images of one digit went (% of it)."""
+    confusion = pd.read_csv(run_dir / "confusion.csv", index_col=0).to_numpy()
+    share = 100 * confusion / confusion.sum(1, keepdims=True).clip(min=1)
+    errors = share.copy()
     np.fill_diagonal(errors, 0)
-    fig, ax = plt.subplots(figsize=(6, 5))
-    # Colour shows the errors only: the diagonal would swamp them.
-    sns.heatmap(errors, annot=confusion.to_numpy(), fmt="d", cmap="Reds", cbar=False,
-                linewidths=0.5, linecolor="0.9", ax=ax, annot_kws={"fontsize": 8})
+    labels = np.where(share >= 0.05, np.char.mod("%.1f", share), "")
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    # Colour shows the errors only: the diagonal (the recall of each digit) would swamp them.
+    sns.heatmap(errors, annot=labels, fmt="", cmap="rocket_r", vmin=0,
+                cbar_kws={"label": "% of the true digit's test images (errors only)"},
+                linewidths=0.5, linecolor="0.9", ax=ax, annot_kws={"fontsize": 7.5})
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     save(fig, path)
 
 
 def misclassified_figure(run_dir: Path, images: np.ndarray, path: Path, count: int = 30) -> None:
+    """The most confident mistakes, with true → predicted label and confidence; a red frame
+    marks the test images whose MNIST label is known to be wrong."""
     with np.load(run_dir / "predictions.npz") as f:
         probabilities, labels, predicted = f["probabilities"], f["labels"], f["predicted"]
     wrong = np.flatnonzero(predicted != labels)
     # The most confident mistakes first: these are the most telling (or mislabelled) images.
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:count]
+    suspect = set(known_label_errors())
     titles = [f"{labels[i]}→{predicted[i]} ({probabilities[i, predicted[i]]:.2f})"
               for i in wrong]
-    save(image_grid(images[wrong], titles or ["no errors"], 10), path)
+    fig = image_grid(images[wrong], titles or ["no errors"], 10,
+                     marked=[i in suspect for i in wrong])
+    if any(i in suspect for i in wrong):
+        fig.text(0.5, 0.0, "red frame: the test label itself is known to be wrong "
+                 "(Northcutt et al., 2021)", ha="center", va="top", fontsize=8, color="#D55E00")
+    save(fig, path)
+
+
+def reliability_figure(before: Reliability, after: Reliability, temperature: float,
+                       title: str) -> plt.Figure:
+    """Accuracy against confidence before and after temperature scaling; below, how many
+    predictions fall at each confidence."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5.6), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1.3]})
+    top.plot([0, 1], [0, 1], color="0.5", lw=1, ls=":", label="perfectly calibrated")
+    for result, colour, name in ((before, PALETTE[0], "as trained"),
+                                 (after, PALETTE[1], f"temperature T = {temperature:.2f}")):
+        top.plot(result.confidence, result.accuracy, "o-", color=colour, ms=5,
+                 label=f"{name}: ECE {100 * result.ece:.2f}%")
+        bottom.bar(result.confidence, result.count, width=0.025, color=colour, alpha=0.6)
+    top.set_ylabel("accuracy in the bin")
+    top.set_xlim(0, 1.01)
+    top.set_ylim(0, 1.01)
+    top.legend(loc="upper left", fontsize=8)
+    top.set_title(title, fontsize=10)
+    bottom.set_yscale("log")
+    bottom.set_xlabel("confidence (probability of the predicted digit), 15 bins")
+    bottom.set_ylabel("test images")
+    fig.tight_layout()
+    return fig
+
+
+def calibration_figure(run_dir: Path, model: nn.Module, val_x: torch.Tensor,
+                       val_labels: np.ndarray, title: str, path: Path) -> dict[str, float]:
+    """Fit T on the validation split, then draw the test set's reliability with and without
+    it; returns T and both ECEs for the report."""
+    val_logits = predict(model, val_x).double().cpu().numpy()
+    temperature = fit_temperature(val_logits, val_labels)
+    with np.load(run_dir / "predictions.npz") as f:
+        probabilities, labels = f["probabilities"], f["labels"]
+    before = reliability(probabilities, labels)
+    after = reliability(softmax(log_probabilities(probabilities), temperature), labels)
+    save(reliability_figure(before, after, temperature, title), path)
+    return {"temperature": temperature, "ece_before": before.ece, "ece_after": after.ece}
 
 
 def filters_figure(cnn_dir: Path | None, path: Path) -> None:
@@ -171,38 +265,24 @@ def filters_figure(cnn_dir: Path | None, path: Path) -> None:
     save(fig, path)
 
 
-def tsne_figure(run_dir: Path, images: np.ndarray, labels: np.ndarray, points: int,
-                device: torch.device, path: Path) -> None:
-    model, meta = load_checkpoint(run_dir / "model.pt", device)
-    if points < len(labels):
-        keep, _ = train_test_split(np.arange(len(labels)), train_size=points, stratify=labels,
-                                   random_state=0)
-    else:
-        keep = np.arange(len(labels))
-    norm = meta["normalisation"]
-    x = to_inputs(images[keep], norm["mean"], norm["std"], device)
-    embedding = predict(model.features, x).cpu().numpy()
-    xy = TSNE(n_components=2, init="pca", perplexity=min(30, len(keep) // 4),
-              random_state=0).fit_transform(embedding)
-    fig, ax = plt.subplots(figsize=(6, 5.5))
-    sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=labels[keep].astype(str), palette="tab10",
-                    hue_order=[str(d) for d in DIGITS], s=8, linewidth=0, ax=ax)
-    ax.legend(title="digit", markerscale=2, bbox_to_anchor=(1.02, 1), loc="upper left")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"t-SNE of the penultimate layer, {len(keep):,} test images")
-    fig.tight_layout()
-    save(fig, path)
-
-
-def best_model_figures(best_json: Path, test_npz: Path, device: str, tsne_points: int,
-                       out_dir: Path) -> None:
+def best_model_figures(best_json: Path, train_npz: Path, split_npz: Path, test_npz: Path,
+                       device: str, out_dir: Path, calibration_json: Path) -> None:
+    """The evaluation of the best run (chosen on validation): confusion, mistakes and
+    calibration."""
     best = read_json(best_json)
     run_dir = Path(best["dir"])
-    images, labels = load_arrays(test_npz)
+    dev = pick_device(device)
+    images, _ = load_arrays(test_npz)
     name = f"{best['architecture']} + {best['regularisation']} (seed {best['seed']})"
-    confusion_figure(run_dir, f"Confusion matrix of {name}, test set",
+    confusion_figure(run_dir, f"Confusion matrix of {name}, test set (row-normalised, %)",
                      out_dir / "confusion.png")
     misclassified_figure(run_dir, images, out_dir / "misclassified.png")
-    filters_figure(Path(best["cnn_dir"]) if best["cnn_dir"] else None, out_dir / "filters.png")
-    tsne_figure(run_dir, images, labels, tsne_points, pick_device(device), out_dir / "tsne.png")
+    model, meta = load_checkpoint(run_dir / "model.pt", dev)
+    train_images, train_labels = load_arrays(train_npz)
+    val_idx = load_split(split_npz).val_idx
+    norm = meta["normalisation"]
+    val_x = to_inputs(train_images[val_idx], norm["mean"], norm["std"], dev)
+    calibration = calibration_figure(run_dir, model, val_x, train_labels[val_idx].astype(int),
+                                     f"Reliability of {name} on the test set",
+                                     out_dir / "reliability.png")
+    write_json(calibration_json, {**calibration, "run": best["dir"]})

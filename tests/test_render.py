@@ -48,9 +48,14 @@ ARCHS = {"mlp": ("535,818", "Multilayer perceptron 784-512-256-10 with ReLU: the
 REGS = ("none", "dropout", "augment")
 
 # Figure name -> size in inches, close to what the workflow draws.
-FIGURES = {"samples": (9, 4.2), "class_balance": (9, 3), "learning_curves": (10.8, 3.2),
-           "accuracy_by_variant": (7, 5.3), "confusion": (6, 5), "misclassified": (9, 3.2),
-           "filters": (7.2, 3.6), "tsne": (6, 5.5)}
+FIGURES = {"samples": (6, 7.5), "class_balance": (8, 3.2), "class_means": (10, 1.4),
+           "intensity": (7, 3), "ink": (7, 3), "learning_curves": (9, 12.8),
+           "learning_curves_best": (9, 3.2),
+           "accuracy_by_variant": (7, 5.3), "confusion": (6.4, 5.4), "misclassified": (9, 3.2),
+           "reliability": (6, 5.6),
+           "filters": (7.2, 3.6), "tsne": (13.6, 4.4), "feature_maps": (8.7, 6.2),
+           "attributions": (11.6, 5.0), "occlusion": (9.4, 3.4),
+           "top_activations": (5.9, 4.1), "robustness": (6.4, 4)}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -80,6 +85,9 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
         plt.close(fig)
     variants = [(a, r) for a in ARCHS for r in REGS]
     tables = {
+        "data_structure": _table(["Array", "Shape", "Type", "Values", "Count"], [
+            ["training (official) images", "60000 × 28 × 28", "uint8", "0 to 255", "60,000"],
+            ["test (official) images", "10000 × 28 × 28", "uint8", "0 to 255", "10,000"]]),
         "data": _table(["Split", "Images", "Used for"], [
             ["Training", "54,000", "fitting the weights; normalisation statistics"],
             ["Validation", "6,000", "early stopping, best epoch, choice of the best variant"],

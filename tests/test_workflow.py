@@ -158,3 +158,22 @@ def test_checkpoint_rebuilds_its_model(study: Path) -> None:
 
 def test_no_partial_files_left(study: Path) -> None:
     assert not list((study / "results").rglob("*.part"))
+
+
+def test_the_exploration_notebook_ran_and_every_figure_is_drawn(study: Path) -> None:
+    notebook = json.loads((study / "results" / "notebooks" / "explore_data.ipynb").read_text())
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("execution_count") for c in code)  # every cell ran
+    assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert sum("image/png" in o.get("data", {}) for c in code for o in c["outputs"]) >= 5
+    figures = sorted(p.name for p in (study / "results" / "figures").glob("*.png"))
+    for name in ("samples", "class_balance", "class_means", "intensity", "ink",
+                 "learning_curves", "accuracy_by_variant", "confusion", "reliability",
+                 "misclassified", "filters", "feature_maps", "attributions", "occlusion",
+                 "top_activations", "tsne", "robustness"):
+        assert f"{name}.png" in figures, name
+        assert (study / "results" / "figures" / f"{name}.png").stat().st_size > 5000, name
+    calibration = json.loads((study / "results" / "calibration.json").read_text())
+    assert calibration["temperature"] > 0 and 0 <= calibration["ece_after"] <= 1
+    robustness = pd.read_csv(study / "results" / "robustness.csv")
+    assert robustness.epsilon.max() == pytest.approx(0.3)

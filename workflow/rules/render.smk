@@ -16,9 +16,12 @@ GENERATED = [
             "regularisation",
         ]
     ),
-    *rules.data_figures.output,
+    *rules.explore_data.output,
     *rules.result_figures.output,
     *rules.best_model_figures.output,
+    *rules.inside_figures.output,
+    *rules.tsne_figure.output,
+    *rules.robustness_figure.output,
 ]
 
 

@@ -1,0 +1,211 @@
+"""Inside the networks: feature maps, attributions, occlusion, activations, FGSM, t-SNE, and
+the figures drawn from them on a small fake study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from study import inside, inside_figures
+from study.checkpoint import save_checkpoint
+from study.evaluation import evaluate_run
+from study.io import save_npz, write_json
+from study.models import create_model
+
+NORM = {"mean": 0.13, "std": 0.31}
+
+
+def digits(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Images with a bar whose row depends on the label, over light noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 3 + 2 * label:5 + 2 * label, 6:22] = 255
+    return images, labels
+
+
+def small_cnn() -> nn.Module:
+    torch.manual_seed(0)
+    return create_model("deotte_cnn", width=4).eval()
+
+
+def inputs(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(images).float().div(255).sub(NORM["mean"]).div(NORM["std"])
+    return x.unsqueeze(1)
+
+
+def test_feature_maps_cover_every_convolution() -> None:
+    model = small_cnn()
+    maps = inside.feature_maps(model, inputs(digits(3)[0]))
+    assert [name for name, _ in maps] == [name for name, _ in inside.convolutions(model)]
+    assert maps[0][1].shape == (3, 4, 26, 26)
+    assert maps[-1][1].shape[-1] == 1
+
+
+def test_cam_layer_is_the_deepest_map_of_seven_pixels_or_more() -> None:
+    model = small_cnn()
+    name, _ = inside.cam_layer(model, inputs(digits(1)[0]))
+    sizes = {n: m.shape[-1] for n, m in inside.feature_maps(model, inputs(digits(1)[0]))}
+    assert sizes[name] >= 7
+    later = list(sizes)[list(sizes).index(name) + 1:]
+    assert all(sizes[n] < 7 for n in later)
+    with pytest.raises(ValueError, match="no convolution"):
+        inside.cam_layer(model, inputs(digits(1)[0]), min_size=100)
+
+
+def test_attributions_have_the_image_shape_and_are_finite() -> None:
+    model = small_cnn()
+    x = inputs(digits(4)[0])
+    targets = torch.tensor([0, 3, 5, 9])
+    result = inside.attributions(model, x, targets, background=-NORM["mean"] / NORM["std"])
+    for maps in (result.integrated_gradients, result.grad_cam):
+        assert maps.shape == (4, 28, 28)
+        assert np.isfinite(maps).all()
+    assert (result.grad_cam >= 0).all()
+    assert np.abs(result.integrated_gradients).sum() > 0
+
+
+def test_integrated_gradients_add_up_to_the_change_of_the_output() -> None:
+    """Completeness (Sundararajan et al. 2017): the attributions sum to f(x) - f(baseline)."""
+    model = small_cnn()
+    x = inputs(digits(3)[0])
+    background = -NORM["mean"] / NORM["std"]
+    targets = torch.tensor([2, 4, 7])
+    result = inside.attributions(model, x, targets, background)
+    with torch.no_grad():
+        change = (model(x) - model(torch.full_like(x, background)))[torch.arange(3), targets]
+    total = torch.from_numpy(result.integrated_gradients.sum((1, 2)))
+    assert torch.allclose(total, change, rtol=0.05, atol=0.02)
+
+
+def test_occlusion_finds_the_evidence() -> None:
+    """A model that reads one patch only: blanking that patch, and no other, matters."""
+    class Patch(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            evidence = x[:, 0, 10:14, 10:14].mean((1, 2))
+            return torch.stack([evidence] + [torch.zeros_like(evidence)] * 9, 1)
+
+    x = torch.full((1, 1, 28, 28), 3.0)
+    maps = inside.occlusion(Patch(), x, torch.tensor([0]), background=0.0)
+    assert maps.shape == (1, 28, 28)
+    assert maps[0, 10:14, 10:14].min() > 0
+    assert maps[0, :4, :4].max() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_top_activating_returns_valid_indices() -> None:
+    model = small_cnn()
+    x = inputs(digits(30)[0])
+    _, layer = inside.cam_layer(model, x)
+    channels, best = inside.top_activating(model, layer, x, channels=3, top=5)
+    assert len(channels) == 3 and best.shape == (3, 5)
+    assert ((best >= 0) & (best < 30)).all()
+
+
+def test_fgsm_lowers_the_accuracy_of_a_linear_model() -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.zero_()
+        model[1].weight[0] = 1.0  # class 0 when the image is bright on average
+        model[1].weight[1] = -1.0
+    # Not too confident: a saturated softmax has no gradient for the attack to follow.
+    x = torch.full((20, 1, 28, 28), 0.005)
+    y = torch.zeros(20, dtype=torch.long)
+    accuracy = inside.fgsm_accuracy(model, x, y, [0.0, 0.001, 0.01], std=1.0, low=-1.0,
+                                    high=1.0)
+    assert accuracy == [1.0, 1.0, 0.0]
+    # The valid pixel range bounds the attack: clamped at 0.004, the image stays a 0.
+    assert inside.fgsm_accuracy(model, x, y, [0.01], std=1.0, low=0.004, high=1.0) == [1.0]
+
+
+def test_embed_2d_separates_distinct_groups() -> None:
+    rng = np.random.default_rng(0)
+    features = np.concatenate([rng.normal(0, 1, (100, 64)), rng.normal(8, 1, (100, 64))])
+    xy = inside.embed_2d(features)
+    assert xy.shape == (200, 2) and np.isfinite(xy).all()
+    nearest = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    np.fill_diagonal(nearest, np.inf)
+    neighbour = nearest.argmin(1)
+    assert ((neighbour < 100) == (np.arange(200) < 100)).mean() > 0.98
+
+
+def test_chosen_digits_takes_right_and_wrong_ones() -> None:
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    predicted = np.array([0, 1, 0, 3, 0, 2])
+    assert inside_figures.chosen_digits(predicted, labels, right=True, count=3).tolist() \
+        == [0, 1, 3]
+    assert inside_figures.chosen_digits(predicted, labels, right=False, count=4).tolist() \
+        == [5, 2]
+
+
+@pytest.fixture
+def fake_study(tmp_path: Path) -> dict[str, Path]:
+    """test.npz, three trained-looking runs (mlp, two deotte_cnn variants), best.json and
+    runs.csv, as the workflow writes them."""
+    images, labels = digits(60)
+    test = tmp_path / "test.npz"
+    save_npz(test, images=images, labels=labels.astype(np.uint8))
+    rows = []
+    for arch, reg, options in (("mlp", "none", {}), ("deotte_cnn", "none", {"width": 4}),
+                               ("deotte_cnn", "augment", {"width": 4})):
+        folder = tmp_path / "runs" / arch / reg / "seed0"
+        folder.mkdir(parents=True)
+        torch.manual_seed(len(rows))
+        model = create_model(arch, **options)
+        save_checkpoint(folder / "model.pt", model, architecture=arch, model_kwargs=options,
+                        regularisation=reg, seed=0, normalisation=NORM)
+        evaluate_run(folder / "model.pt", test, folder, device="cpu")
+        rows.append({"architecture": arch, "regularisation": reg, "seed": 0,
+                     "val_accuracy": 0.5 + 0.1 * len(rows), "val_loss": 1.0,
+                     "dir": str(folder)})
+    runs = tmp_path / "runs.csv"
+    pd.DataFrame(rows).to_csv(runs, index=False)
+    best = tmp_path / "best.json"
+    write_json(best, {"dir": rows[2]["dir"], "architecture": "deotte_cnn",
+                      "regularisation": "augment", "seed": 0, "cnn_dir": rows[2]["dir"]})
+    return {"test": test, "runs": runs, "best": best, "out": tmp_path / "figures"}
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    image = matplotlib.image.imread(path)
+    assert image.std() > 0, f"{path.name} is blank"
+    return image.shape[1], image.shape[0]
+
+
+def test_inside_figures_draw_every_image(fake_study) -> None:
+    out = fake_study["out"]
+    inside_figures.inside_figures(fake_study["best"], fake_study["test"], torch.device("cpu"),
+                                  out)
+    for name, least in (("filters", (300, 100)), ("feature_maps", (1500, 800)),
+                        ("attributions", (2000, 900)), ("occlusion", (1400, 550)),
+                        ("top_activations", (900, 700))):
+        width, height = png_size(out / f"{name}.png")
+        assert width >= least[0] and height >= least[1], (name, width, height)
+
+
+def test_tsne_figure_has_three_panels(fake_study) -> None:
+    path = fake_study["out"] / "tsne.png"
+    path.parent.mkdir()
+    inside_figures.tsne_figure(fake_study["runs"], fake_study["best"], fake_study["test"], 60,
+                               torch.device("cpu"), path)
+    width, height = png_size(path)
+    assert width > 2.5 * height  # mlp, untrained CNN, trained CNN side by side
+
+
+def test_robustness_figure_attacks_every_variant(fake_study, tmp_path: Path) -> None:
+    path, table = fake_study["out"] / "robustness.png", tmp_path / "robustness.csv"
+    path.parent.mkdir()
+    inside_figures.robustness_figure(fake_study["runs"], fake_study["best"],
+                                     fake_study["test"], 60, torch.device("cpu"), path, table)
+    frame = pd.read_csv(table)
+    assert sorted(frame.variant.unique()) == ["augment", "none"]
+    assert frame.epsilon.tolist()[:7] == inside_figures.EPSILONS
+    assert frame.accuracy.between(0, 1).all()
+    assert png_size(path)[0] > 1000
