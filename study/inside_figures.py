@@ -3,6 +3,7 @@ images that excite chosen channels, t-SNE of the embeddings, and robustness to F
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,10 @@ def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
     for ax, (title, model, meta) in zip(axes[0], panels, strict=True):
         x, _ = _inputs(meta, images[keep], device)
         features = predict(model.features, x).cpu().numpy()
+        start = time.perf_counter()
         xy = inside.embed_2d(features)
+        print(f"{title}: PCA and t-SNE of {len(features):,} embeddings of "
+              f"{features.shape[1]} dimensions in {time.perf_counter() - start:.1f} s")
         for digit in DIGITS:
             at = labels[keep] == digit
             ax.scatter(xy[at, 0], xy[at, 1], s=2, color=plt.cm.tab10(digit), label=str(digit),

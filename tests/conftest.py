@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 from study import mnist
+from study.checkpoint import save_checkpoint
+from study.evaluation import evaluate_run
+from study.io import save_npz, write_json
+from study.models import create_model
+from study.train_run import history_csv
 
 REPO = Path(__file__).resolve().parents[1]
 WHEEL_CACHE = Path(os.environ.get("MNIST_CACHE_DIR", REPO / "resources" / "mnist"))
@@ -57,3 +65,63 @@ def tiny_images() -> tuple[np.ndarray, np.ndarray]:
     labels = np.repeat(np.arange(10, dtype=np.uint8), 60)
     images = rng.integers(0, 256, size=(600, 28, 28), dtype=np.uint8)
     return images, labels
+
+
+NORM = {"mean": 0.13, "std": 0.31}
+
+
+def digits(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Images with a bar whose row depends on the label, over light noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 3 + 2 * label:5 + 2 * label, 6:22] = 255
+    return images, labels
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG, which must not be blank."""
+    image = matplotlib.image.imread(path)
+    assert image.std() > 0, f"{path.name} is blank"
+    return image.shape[1], image.shape[0]
+
+
+@pytest.fixture
+def fake_study(tmp_path: Path) -> dict[str, Path]:
+    """test.npz, three trained-looking runs (mlp, two deotte_cnn variants), best.json and
+    runs.csv, as the workflow writes them."""
+    images, labels = digits(60)
+    test = tmp_path / "test.npz"
+    save_npz(test, images=images, labels=labels.astype(np.uint8))
+    rows = []
+    for arch, reg, options in (("mlp", "none", {}), ("deotte_cnn", "none", {"width": 4}),
+                               ("deotte_cnn", "augment", {"width": 4})):
+        folder = tmp_path / "runs" / arch / reg / "seed0"
+        folder.mkdir(parents=True)
+        torch.manual_seed(len(rows))
+        model = create_model(arch, **options)
+        save_checkpoint(folder / "model.pt", model, architecture=arch, model_kwargs=options,
+                        regularisation=reg, seed=0, normalisation=NORM)
+        evaluate_run(folder / "model.pt", test, folder, device="cpu")
+        history = [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 1 - 0.1 / e,
+                    "val_loss": 1.2 / e, "val_accuracy": 1 - 0.12 / e, "lr": 1e-3,
+                    "seconds": 1.0} for e in (1, 2, 3)]
+        (folder / "history.csv").write_text(history_csv(history))
+        rows.append({"architecture": arch, "regularisation": reg, "seed": 0,
+                     "val_accuracy": 0.5 + 0.1 * len(rows), "val_loss": 1.0,
+                     "test_accuracy": 0.1 * (1 + len(rows)), "dir": str(folder)})
+    runs = tmp_path / "runs.csv"
+    pd.DataFrame(rows).to_csv(runs, index=False)
+    best = tmp_path / "best.json"
+    write_json(best, {"dir": rows[2]["dir"], "architecture": "deotte_cnn",
+                      "regularisation": "augment", "seed": 0, "cnn_dir": rows[2]["dir"]})
+    images, labels = digits(200, seed=1)
+    train, split = tmp_path / "train.npz", tmp_path / "split.npz"
+    save_npz(train, images=images, labels=labels.astype(np.uint8))
+    save_npz(split, train_idx=np.arange(150), val_idx=np.arange(150, 200),
+             mean=np.float64(NORM["mean"]), std=np.float64(NORM["std"]))
+    return {"test": test, "runs": runs, "best": best, "out": tmp_path / "figures",
+            "train": train, "split": split}
+
+

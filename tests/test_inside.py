@@ -5,30 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import NORM, digits, png_size
 from torch import nn
 
 from study import inside, inside_figures
-from study.checkpoint import save_checkpoint
-from study.evaluation import evaluate_run
-from study.io import save_npz, write_json
 from study.models import create_model
-
-NORM = {"mean": 0.13, "std": 0.31}
-
-
-def digits(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Images with a bar whose row depends on the label, over light noise."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 10
-    images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.uint8)
-    for i, label in enumerate(labels):
-        images[i, 3 + 2 * label:5 + 2 * label, 6:22] = 255
-    return images, labels
 
 
 def small_cnn() -> nn.Module:
@@ -143,40 +128,6 @@ def test_chosen_digits_takes_right_and_wrong_ones() -> None:
         == [0, 1, 3]
     assert inside_figures.chosen_digits(predicted, labels, right=False, count=4).tolist() \
         == [5, 2]
-
-
-@pytest.fixture
-def fake_study(tmp_path: Path) -> dict[str, Path]:
-    """test.npz, three trained-looking runs (mlp, two deotte_cnn variants), best.json and
-    runs.csv, as the workflow writes them."""
-    images, labels = digits(60)
-    test = tmp_path / "test.npz"
-    save_npz(test, images=images, labels=labels.astype(np.uint8))
-    rows = []
-    for arch, reg, options in (("mlp", "none", {}), ("deotte_cnn", "none", {"width": 4}),
-                               ("deotte_cnn", "augment", {"width": 4})):
-        folder = tmp_path / "runs" / arch / reg / "seed0"
-        folder.mkdir(parents=True)
-        torch.manual_seed(len(rows))
-        model = create_model(arch, **options)
-        save_checkpoint(folder / "model.pt", model, architecture=arch, model_kwargs=options,
-                        regularisation=reg, seed=0, normalisation=NORM)
-        evaluate_run(folder / "model.pt", test, folder, device="cpu")
-        rows.append({"architecture": arch, "regularisation": reg, "seed": 0,
-                     "val_accuracy": 0.5 + 0.1 * len(rows), "val_loss": 1.0,
-                     "dir": str(folder)})
-    runs = tmp_path / "runs.csv"
-    pd.DataFrame(rows).to_csv(runs, index=False)
-    best = tmp_path / "best.json"
-    write_json(best, {"dir": rows[2]["dir"], "architecture": "deotte_cnn",
-                      "regularisation": "augment", "seed": 0, "cnn_dir": rows[2]["dir"]})
-    return {"test": test, "runs": runs, "best": best, "out": tmp_path / "figures"}
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    image = matplotlib.image.imread(path)
-    assert image.std() > 0, f"{path.name} is blank"
-    return image.shape[1], image.shape[0]
 
 
 def test_inside_figures_draw_every_image(fake_study) -> None:
