@@ -145,5 +145,8 @@ def embed_2d(features: np.ndarray, seed: int = 0) -> np.ndarray:
 
     reduced = PCA(n_components=min(50, *features.shape), random_state=seed
                   ).fit_transform(features)
+    # 150 + 300 iterations instead of openTSNE's 250 + 500: on 10,000 MNIST embeddings the
+    # map is the same to the eye, in 24 s instead of 55 s on 2 cores.
     return np.asarray(TSNE(perplexity=min(30.0, (len(features) - 1) / 3), n_jobs=-1,
+                           early_exaggeration_iter=150, n_iter=300,
                            random_state=seed).fit(reduced))
