@@ -150,6 +150,12 @@ def run_pandoc(args: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RenderError(f"pandoc failed on {args[0]}:\n{_filter_message(proc.stderr)}")
+    # citeproc only warns about a key missing from the bibliography: a citation printed as
+    # "(key?)" in the PDF is an error here.
+    missing = re.findall(r"Citeproc: citation (\S+) not found", proc.stderr)
+    if missing:
+        raise RenderError(f"{args[0]} cites {', '.join(sorted(set(missing)))}, which the "
+                          "bibliography does not hold; add the entry or fix the key")
 
 
 def _filter_message(stderr: str) -> str:
@@ -201,7 +207,7 @@ def render_revealjs(source: Path, options: dict[str, Any], reveal_js: Path) -> P
 
 # Quarto options that are no pandoc template variables (the pandoc route does these anyway).
 _QUARTO_ONLY = {"embed-resources", "self-contained", "html-math-method", "toc", "toc-depth",
-                "number-sections", "css", "footer", "logo", "auto-stretch"}
+                "number-sections", "css", "footer", "logo", "auto-stretch", "citeproc"}
 
 
 def _camel(key: str) -> str:
@@ -216,6 +222,8 @@ def _js_value(value: str | float | bool) -> str:
 
 def _pandoc_flags(options: dict[str, Any]) -> list[str]:
     flags = []
+    if options.pop("citeproc", False):  # the `bibliography` of the front matter, as Quarto
+        flags.append("--citeproc")
     if options.pop("toc", False):
         flags.append("--toc")
     if "toc-depth" in options:

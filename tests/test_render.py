@@ -186,6 +186,9 @@ def test_report_pdf(generated: Path, tmp_path: Path) -> None:
     for ref in ("Figure 1", "Figure 8", "Table 1", "Table 6", "Section"):
         assert ref in text
     assert "@fig" not in text and "@tbl" not in text and "{{<" not in text and "??" not in text
+    # Citations resolved by citeproc from report/references.bib, listed at the end.
+    assert "(He et al. 2016)" in text and "@he2016" not in text
+    assert "Deep Residual Learning for Image" in text[text.rfind("References"):]
 
 
 @needs_reveal
@@ -250,6 +253,20 @@ def test_errors_name_the_culprit(generated: Path, tmp_path: Path, body: str,
     with pytest.raises(RenderError, match=re.escape(names)):
         render(_tiny_doc(tmp_path / "doc", body), generated, out, engine="pandoc")
     assert not out.parent.exists() or not any(out.parent.iterdir())  # nothing half-written
+
+
+def test_an_unknown_citation_is_an_error(generated: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "refs.bib").write_text("@misc{known2020, title = {Known}, year = {2020}}\n")
+    doc = folder / "doc.qmd"
+    doc.write_text("---\ntitle: Tiny\nformat: {typst: {citeproc: true}}\n"
+                   "bibliography: refs.bib\n---\n\nAs [@known2020] and [@unknown1999].\n")
+    with pytest.raises(RenderError, match="unknown1999"):
+        render(doc, generated, tmp_path / "doc.pdf", engine="pandoc")
+    doc.write_text(doc.read_text().replace(" and [@unknown1999]", ""))
+    render(doc, generated, tmp_path / "doc.pdf", engine="pandoc")
+    assert "Known" in _pdf_text(tmp_path / "doc.pdf")
 
 
 def test_failed_render_keeps_previous_output(generated: Path, tmp_path: Path) -> None:
