@@ -177,3 +177,21 @@ def test_the_exploration_notebook_ran_and_every_figure_is_drawn(study: Path) -> 
     assert calibration["temperature"] > 0 and 0 <= calibration["ece_after"] <= 1
     robustness = pd.read_csv(study / "results" / "robustness.csv")
     assert robustness.epsilon.max() == pytest.approx(0.3)
+
+
+def test_snakemake_report_shows_the_results_by_category(study: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+         "--configfile", str(study / "config.yaml"), "--directory", str(study),
+         "--report", "results/report.html"],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = (study / "results" / "report.html").read_text()
+    for category in ("1. Data", "2. Training", "3. Evaluation of the chosen run",
+                     "4. Inside the networks", "5. Documents"):
+        assert category in html, category
+    for name in ("class_means.png", "learning_curves.png", "reliability.png", "tsne.png",
+                 "report.pdf"):
+        assert name in html, name

@@ -6,12 +6,36 @@ rule explore_data:
         test=rules.prepare_data.output.test,
         split=rules.split_data.output.split,
     output:
-        samples="results/figures/samples.png",
-        balance="results/figures/class_balance.png",
-        means="results/figures/class_means.png",
-        intensity="results/figures/intensity.png",
-        ink="results/figures/ink.png",
-        structure="results/tables/data_structure.md",
+        samples=report(
+            "results/figures/samples.png",
+            category="1. Data",
+            caption="../report/samples.rst",
+        ),
+        balance=report(
+            "results/figures/class_balance.png",
+            category="1. Data",
+            caption="../report/class_balance.rst",
+        ),
+        means=report(
+            "results/figures/class_means.png",
+            category="1. Data",
+            caption="../report/class_means.rst",
+        ),
+        intensity=report(
+            "results/figures/intensity.png",
+            category="1. Data",
+            caption="../report/intensity.rst",
+        ),
+        ink=report(
+            "results/figures/ink.png",
+            category="1. Data",
+            caption="../report/ink.rst",
+        ),
+        structure=report(
+            "results/tables/data_structure.md",
+            category="1. Data",
+            caption="../report/data_structure.rst",
+        ),
     log:
         notebook="results/notebooks/explore_data.ipynb",
     conda:
@@ -27,9 +51,17 @@ rule result_figures:
         runs=rules.tables.output.runs_csv,
         histories=all_runs(rules.train.output.history),
     output:
-        curves="results/figures/learning_curves.png",
+        curves=report(
+            "results/figures/learning_curves.png",
+            category="2. Training",
+            caption="../report/learning_curves.rst",
+        ),
         curves_best="results/figures/learning_curves_best.png",
-        accuracy="results/figures/accuracy_by_variant.png",
+        accuracy=report(
+            "results/figures/accuracy_by_variant.png",
+            category="2. Training",
+            caption="../report/accuracy_by_variant.rst",
+        ),
     log:
         "results/logs/figures/results.log",
     conda:
@@ -54,9 +86,21 @@ rule best_model_figures:
         split=rules.split_data.output.split,
         test=rules.prepare_data.output.test,
     output:
-        confusion="results/figures/confusion.png",
-        misclassified="results/figures/misclassified.png",
-        reliability="results/figures/reliability.png",
+        confusion=report(
+            "results/figures/confusion.png",
+            category="3. Evaluation of the chosen run",
+            caption="../report/confusion.rst",
+        ),
+        misclassified=report(
+            "results/figures/misclassified.png",
+            category="3. Evaluation of the chosen run",
+            caption="../report/misclassified.rst",
+        ),
+        reliability=report(
+            "results/figures/reliability.png",
+            category="3. Evaluation of the chosen run",
+            caption="../report/reliability.rst",
+        ),
         calibration="results/calibration.json",
     log:
         "results/logs/figures/best_model.log",
@@ -83,11 +127,31 @@ rule inside_figures:
         predictions=all_runs(rules.evaluate.output.predictions),
         test=rules.prepare_data.output.test,
     output:
-        filters="results/figures/filters.png",
-        maps="results/figures/feature_maps.png",
-        attributions="results/figures/attributions.png",
-        occlusion="results/figures/occlusion.png",
-        top="results/figures/top_activations.png",
+        filters=report(
+            "results/figures/filters.png",
+            category="4. Inside the networks",
+            caption="../report/filters.rst",
+        ),
+        maps=report(
+            "results/figures/feature_maps.png",
+            category="4. Inside the networks",
+            caption="../report/feature_maps.rst",
+        ),
+        attributions=report(
+            "results/figures/attributions.png",
+            category="4. Inside the networks",
+            caption="../report/attributions.rst",
+        ),
+        occlusion=report(
+            "results/figures/occlusion.png",
+            category="4. Inside the networks",
+            caption="../report/occlusion.rst",
+        ),
+        top=report(
+            "results/figures/top_activations.png",
+            category="4. Inside the networks",
+            caption="../report/top_activations.rst",
+        ),
     log:
         "results/logs/figures/inside.log",
     conda:
@@ -112,7 +176,11 @@ rule tsne_figure:
         models=all_runs(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
-        tsne="results/figures/tsne.png",
+        tsne=report(
+            "results/figures/tsne.png",
+            category="4. Inside the networks",
+            caption="../report/tsne.rst",
+        ),
     log:
         "results/logs/figures/tsne.log",
     conda:
@@ -137,7 +205,11 @@ rule robustness_figure:
         models=all_runs(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
-        figure="results/figures/robustness.png",
+        figure=report(
+            "results/figures/robustness.png",
+            category="4. Inside the networks",
+            caption="../report/robustness.rst",
+        ),
         table="results/robustness.csv",
     log:
         "results/logs/figures/robustness.log",

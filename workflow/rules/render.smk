@@ -30,7 +30,11 @@ rule render_report:
         GENERATED,
         sources=document_sources("report"),
     output:
-        "results/report/report.pdf",
+        report(
+            "results/report/report.pdf",
+            category="5. Documents",
+            caption="../report/report.rst",
+        ),
     log:
         "results/logs/render_report.log",
     conda:
@@ -51,7 +55,11 @@ rule render_slides:
         sources=document_sources("slides"),
         reveal_js_lock=REPO / "package-lock.json",
     output:
-        "results/slides/slides.html",
+        report(
+            "results/slides/slides.html",
+            category="5. Documents",
+            caption="../report/slides.rst",
+        ),
     log:
         "results/logs/render_slides.log",
     conda:

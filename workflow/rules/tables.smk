@@ -10,9 +10,17 @@ rule tables:
         searches=all_searches(rules.search.output.chosen),
         label_errors=REPO / "study" / "assets" / "mnist_test_label_errors.csv",
     output:
-        runs_csv="results/tables/runs.csv",
+        runs_csv=report(
+            "results/tables/runs.csv",
+            category="2. Training",
+            caption="../report/runs.rst",
+        ),
         runs="results/tables/runs.md",
-        summary="results/tables/summary.md",
+        summary=report(
+            "results/tables/summary.md",
+            category="2. Training",
+            caption="../report/summary.rst",
+        ),
         per_class="results/tables/per_class.md",
         models="results/tables/models.md",
         data="results/tables/data.md",
@@ -20,7 +28,11 @@ rule tables:
         variants="results/tables/variants.md",
         confused_pairs="results/tables/confused_pairs.md",
         ensemble="results/tables/ensemble.md",
-        regularisation="results/tables/regularisation.md",
+        regularisation=report(
+            "results/tables/regularisation.md",
+            category="2. Training",
+            caption="../report/regularisation.rst",
+        ),
         search="results/tables/search.md",
         regularisation_grid="results/tables/regularisation_grid.md",
         architectures="results/tables/architectures.md",
