@@ -91,11 +91,15 @@ def speedrun_part(data_dir: Path, out: Path, device: torch.device) -> None:
                    "min_val_accuracy": min(vals), "eager_seconds": statistics.median(secs)}
             candidates.append(row)
             print(f"  speedrun candidate {row}", flush=True)
-    # The fastest whose mean validation accuracy reaches the target; else the most accurate.
+    timed_speedrun(files, out, device, choose(candidates), candidates)
+
+
+def choose(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest whose mean validation accuracy reaches the target; else the most
+    accurate."""
     good = [c for c in candidates if c["mean_val_accuracy"] >= TARGET]
-    chosen = (min(good, key=lambda c: c["eager_seconds"]) if good
-              else max(candidates, key=lambda c: c["mean_val_accuracy"]))
-    timed_speedrun(files, out, device, chosen, candidates)
+    return (min(good, key=lambda c: c["eager_seconds"]) if good
+            else max(candidates, key=lambda c: c["mean_val_accuracy"]))
 
 
 def timed_speedrun(files: list[Path], out: Path, device: torch.device,
@@ -201,7 +205,7 @@ def one_run(job: dict[str, Any]) -> dict[str, Any]:
             "state": state}
 
 
-def test_probabilities(runs: list[dict[str, Any]], data_dir: Path,
+def test_accuracies(runs: list[dict[str, Any]], data_dir: Path,
                        device: torch.device) -> tuple[list[float], float]:
     """Each run's test accuracy and the accuracy of their averaged softmax outputs."""
     _, split = load_training_data(data_dir / "train.npz", data_dir / "split.npz", "cpu",
@@ -249,7 +253,7 @@ def retrain_part(data_dir: Path, out: Path, device: torch.device, workers: int,
         runs = [r for r in pool.map(one_run, retrain_jobs(base, recipe, settings, deadline),
                                     chunksize=1) if not r["skipped"]]
     wall = time.time() - start
-    accuracies, ensemble = test_probabilities(runs, data_dir, device)
+    accuracies, ensemble = test_accuracies(runs, data_dir, device)
     write(out, "retrain.json", {
         **environment(device), "workers": workers, "pool_wall_seconds": wall,
         "recipe": recipe, "settings": dataclasses.asdict(settings),
@@ -301,7 +305,7 @@ def pool_part(data_dir: Path, out: Path, device: torch.device, workers: int,
         retrain_runs = [r for r in retrain.get() if not r["skipped"]]
     wall = time.time() - start
     chosen_runs = [r for r in done if r["recipe"] == chosen]
-    accuracies, ensemble = test_probabilities(chosen_runs, data_dir, device)
+    accuracies, ensemble = test_accuracies(chosen_runs, data_dir, device)
     result: dict[str, Any] = {
         **environment(device), "workers": workers, "pool_wall_seconds": wall,
         "validation_means": means, "chosen_on_validation": chosen,
@@ -311,7 +315,7 @@ def pool_part(data_dir: Path, out: Path, device: torch.device, workers: int,
                       "ensemble_size": len(chosen_runs), "ensemble_test_accuracy": ensemble},
     }
     if retrain_runs:
-        accuracies, ensemble = test_probabilities(retrain_runs, data_dir, device)
+        accuracies, ensemble = test_accuracies(retrain_runs, data_dir, device)
         result["all_60k"] = {"test_accuracy": accuracies, **summary(accuracies),
                              "ensemble_size": len(retrain_runs),
                              "ensemble_test_accuracy": ensemble,
@@ -346,11 +350,8 @@ def main() -> None:
     parts = args.parts.split(",")
     if "speedrun" in parts and args.candidates:
         candidates = json.loads(args.candidates.read_text())["candidates"]
-        good = [c for c in candidates if c["mean_val_accuracy"] >= TARGET]
-        chosen = (min(good, key=lambda c: c["eager_seconds"]) if good
-                  else max(candidates, key=lambda c: c["mean_val_accuracy"]))
         files = [args.data / f for f in ("train.npz", "split.npz", "test.npz")]
-        timed_speedrun(files, args.out, device, chosen, candidates)
+        timed_speedrun(files, args.out, device, choose(candidates), candidates)
     elif "speedrun" in parts:
         speedrun_part(args.data, args.out, device)
     if "timing" in parts:

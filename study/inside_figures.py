@@ -161,15 +161,16 @@ def inside_figures(best_json: Path, test_npz: Path, device: torch.device, out_di
     with np.load(cnn_dir / "predictions.npz") as f:
         predicted, probabilities = f["predicted"], f["probabilities"]
 
+    # Every test image goes to the device once; each figure takes its rows.
+    all_x, background = _inputs(meta, images, device)
     right = chosen_digits(predicted, labels, right=True, count=4)
     wrong = chosen_digits(predicted, labels, right=False, count=4)
-    x, background = _inputs(meta, images[right[:2]], device)
-    save(feature_maps_figure(model, x, images[right[:2]],
+    save(feature_maps_figure(model, all_x[right[:2]], images[right[:2]],
                              f"Feature maps of every convolution of {name}"),
          out_dir / "feature_maps.png")
 
     shown = np.concatenate([right, wrong])
-    x, background = _inputs(meta, images[shown], device)
+    x = all_x[shown]
     targets = torch.from_numpy(predicted[shown]).to(device)
     titles = [f"{labels[i]}→{predicted[i]}\n({probabilities[i, predicted[i]]:.2f})"
               for i in shown]
@@ -183,10 +184,8 @@ def inside_figures(best_json: Path, test_npz: Path, device: torch.device, out_di
                           f"Occlusion sensitivity of {name} (6x6 patch)"),
          out_dir / "occlusion.png")
 
-    all_x, _ = _inputs(meta, images, device)
     layer_name, layer = inside.cam_layer(model, all_x)
-    with torch.no_grad():
-        channels, top = inside.top_activating(model, layer, all_x)
+    channels, top = inside.top_activating(model, layer, all_x)
     save(top_activations_figure(images, channels, top, layer_name, name),
          out_dir / "top_activations.png")
 
@@ -228,8 +227,13 @@ def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
                        meta))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.0, 4.4),
                              squeeze=False)
+    moved: dict[tuple[float, float], torch.Tensor] = {}  # one copy per normalisation
     for ax, (title, model, meta) in zip(axes[0], panels, strict=True):
-        x, _ = _inputs(meta, images[keep], device)
+        norm = meta["normalisation"]
+        key = (norm["mean"], norm["std"])
+        if key not in moved:
+            moved[key] = _inputs(meta, images[keep], device)[0]
+        x = moved[key]
         features = predict(model.features, x).cpu().numpy()
         start = time.perf_counter()
         xy = inside.embed_2d(features)

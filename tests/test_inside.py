@@ -58,8 +58,13 @@ def test_attributions_have_the_image_shape_and_are_finite() -> None:
 
 
 def test_integrated_gradients_add_up_to_the_change_of_the_output() -> None:
-    """Completeness (Sundararajan et al. 2017): the attributions sum to f(x) - f(baseline)."""
-    model = small_cnn()
+    """Completeness (Sundararajan et al. 2017): the attributions sum to f(x) - f(baseline),
+    up to the error of the 32-step integral (under 4% of the change for 5 random models)."""
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 26 * 26, 10)).eval()
+    with torch.no_grad():
+        model[3].weight.mul_(10)  # outputs that move by O(1) between baseline and image
     x = inputs(digits(3)[0])
     background = -NORM["mean"] / NORM["std"]
     targets = torch.tensor([2, 4, 7])
@@ -67,7 +72,8 @@ def test_integrated_gradients_add_up_to_the_change_of_the_output() -> None:
     with torch.no_grad():
         change = (model(x) - model(torch.full_like(x, background)))[torch.arange(3), targets]
     total = torch.from_numpy(result.integrated_gradients.sum((1, 2)))
-    assert torch.allclose(total, change, rtol=0.05, atol=0.02)
+    assert change.abs().mean() > 0.3
+    assert (total - change).abs().max() <= 0.05 * change.abs().mean()
 
 
 def test_occlusion_finds_the_evidence() -> None:
