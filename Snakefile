@@ -22,6 +22,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/findings.smk"
 include: "workflow/rules/render.smk"
 
 

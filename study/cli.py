@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from study.errors import ConfigError, StudyError
+from study.errors import ConfigError, RenderError, StudyError
 
 
 def json_object(text: str, option: str = "--settings") -> dict:
@@ -120,6 +120,39 @@ def _tables(args: argparse.Namespace) -> None:
                              args.split, args.out_dir, args.searches)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
+
+
+def _findings(args: argparse.Namespace) -> None:
+    from study.findings import write_findings
+
+    write_findings(args.runs, args.best, args.ensemble, args.calibration, args.robustness,
+                   args.regularisations, args.out, args.language)
+    print(f"findings written to {args.out}")
+
+
+def _reproducibility(args: argparse.Namespace) -> None:
+    from study.reproducibility import write_reproducibility
+
+    write_reproducibility(args.benchmarks, args.out_dir)
+    print(f"environment, run times and data hashes written to {args.out_dir}")
+
+
+def _check_deck(args: argparse.Namespace) -> None:
+    from study import deck_check
+
+    chromium = deck_check.find_chromium()
+    if chromium is None:
+        raise RenderError("Chromium not found: install Debian's `chromium` or set $CHROMIUM")
+    slides = deck_check.measure(args.deck, chromium)
+    found = deck_check.problems(slides)
+    main = sum(s.main for s in slides)
+    print(f"{len(slides)} slides, {main} main slides with notes on "
+          f"{sum(bool(s.notes) for s in slides if s.main)}")
+    if args.pdf:
+        deck_check.print_pdf(args.deck, args.pdf, chromium)
+        print(f"printed to {args.pdf}")
+    if found:
+        raise RenderError("the deck needs fixing:\n" + "\n".join(found))
 
 
 # What each group of `figures` needs, besides --out-dir.
@@ -261,6 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=_tables)
 
+    p = sub.add_parser("findings", help="what the results mean: findings.yml, worded")
+    p.add_argument("--runs", type=Path, required=True, help="runs.csv of the tables")
+    p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
+    p.add_argument("--ensemble", type=Path, required=True, help="the ensemble's metrics.json")
+    p.add_argument("--calibration", type=Path, required=True, help="calibration.json")
+    p.add_argument("--robustness", type=Path, help="robustness.csv (left out if not drawn)")
+    p.add_argument("--regularisations", nargs="+", required=True, help="in the study's order")
+    p.add_argument("--language", default="en", help="wording: study/assets/wording/<language>.yml")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_findings)
+
+    p = sub.add_parser("reproducibility",
+                       help="the appendix tables: environment, run times, data hashes")
+    p.add_argument("--benchmarks", type=Path, nargs="*", default=[],
+                   help="Snakemake benchmark files (.tsv)")
+    p.add_argument("--out-dir", type=Path, required=True, help="the tables folder")
+    p.set_defaults(func=_reproducibility)
+
     p = sub.add_parser("figures", help="draw one group of figures")
     p.add_argument("group", choices=list(FIGURE_INPUTS))
     p.add_argument("--runs", type=Path, help="runs.csv of the tables")
@@ -284,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "quarto", "pandoc"], default="auto")
     p.add_argument("--reveal-js", type=Path)
     p.set_defaults(func=_render)
+
+    p = sub.add_parser("check-deck", help="lay the deck out in headless Chromium and check it")
+    p.add_argument("deck", type=Path, help="results/slides/slides.html")
+    p.add_argument("--pdf", type=Path, help="also print it to this PDF, as a browser does")
+    p.set_defaults(func=_check_deck)
 
     p = sub.add_parser("bench", help="speed benchmarks: speedrun, throughput, scaling")
     p.add_argument("which", choices=["speedrun", "throughput", "scaling", "all"])

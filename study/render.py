@@ -44,7 +44,8 @@ def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | N
            engine: str = "auto") -> None:
     """Render `document` (.qmd) with the results in `generated` into `output`.
 
-    `generated` holds `figures/*.png`, `tables/*.md` and `variables.yml`. The output format
+    `generated` holds `figures/*.png`, `tables/*.md`, `variables.yml` and `findings.yml`,
+    whose sentences the documents quote as `{{< var findings.* >}}`. The output format
     follows the document's front matter: `typst` gives a PDF, `revealjs` one self-contained
     HTML file. `engine` is "auto" (Quarto when on the PATH, else pandoc), "pandoc" or
     "quarto". `reveal_js` is the local reveal.js 5 (default: node_modules/reveal.js).
@@ -131,8 +132,15 @@ def stage(document: Path, generated: Path, build: Path) -> Path:
     for name in ("figures", "tables"):
         if (generated / name).is_dir():
             shutil.copytree(generated / name, build / name, dirs_exist_ok=True)
-    # Quarto reads {{< var >}} values from _variables.yml in the project folder.
-    shutil.copyfile(generated / "variables.yml", build / "_variables.yml")
+    # Quarto reads {{< var >}} values from _variables.yml in the project folder: the tables'
+    # variables, and the sentences of the findings as `findings.*`.
+    variables = yaml.safe_load((generated / "variables.yml").read_text(encoding="utf-8")) or {}
+    findings = generated / "findings.yml"
+    if findings.is_file():
+        variables["findings"] = (yaml.safe_load(findings.read_text(encoding="utf-8"))
+                                 or {}).get("text", {})
+    (build / "_variables.yml").write_text(
+        yaml.safe_dump(variables, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return build
 
 
@@ -207,7 +215,8 @@ def render_revealjs(source: Path, options: dict[str, Any], reveal_js: Path) -> P
 
 # Quarto options that are no pandoc template variables (the pandoc route does these anyway).
 _QUARTO_ONLY = {"embed-resources", "self-contained", "html-math-method", "toc", "toc-depth",
-                "number-sections", "css", "footer", "logo", "auto-stretch", "citeproc"}
+                "number-sections", "css", "footer", "logo", "auto-stretch", "citeproc",
+                "include-before-body"}
 
 
 def _camel(key: str) -> str:
@@ -224,6 +233,9 @@ def _pandoc_flags(options: dict[str, Any]) -> list[str]:
     flags = []
     if options.pop("citeproc", False):  # the `bibliography` of the front matter, as Quarto
         flags.append("--citeproc")
+    includes = options.pop("include-before-body", [])
+    for path in [includes] if isinstance(includes, str) else includes:
+        flags.append(f"--include-before-body={path}")
     if options.pop("toc", False):
         flags.append("--toc")
     if "toc-depth" in options:

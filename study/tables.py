@@ -289,8 +289,10 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
         {"Architecture": a, "Width w": str(width(a, first.model_options[a]) or "—"),
          "Epochs": str(epochs[a]), "Parameters": f"{params[a]:,}",
          "Multiply-adds per image": f"{first.multiply_adds[a] / 1e6:.2f} M",
-         "Training images/s": f"{speed[a]:,.0f}", "Description": describe(a)}
-        for a in architectures])))
+         "Training images/s": f"{speed[a]:,.0f}"} for a in architectures])))
+    # What each architecture is, as a list: a table column would be too narrow for it.
+    write_text(tables / "designs.md", "".join(f"- **{a}**: {describe(a)}.\n"
+                                              for a in architectures))
     searches = [read_json(path) for path in searches or []]
     write_text(tables / "search.md", markdown(search_table(searches)) if searches else
                "No setting is searched: every run takes the config's values.\n")
@@ -331,6 +333,8 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
             "architectures": ", ".join(architectures),
             "regularisations": ", ".join(regularisations),
             "seeds": str(runs.seed.nunique()), "runs": str(len(runs)),
+            "seed_count": f"{runs.seed.nunique()} seed" + ("s" if runs.seed.nunique() > 1
+                                                           else ""),
             "max_epochs": str(max_epochs),
             "device": str(runs.device_name.iloc[0]),
             "threads": str(int(runs.threads.max())),

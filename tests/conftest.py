@@ -125,3 +125,38 @@ def fake_study(tmp_path: Path) -> dict[str, Path]:
             "train": train, "split": split}
 
 
+FINDINGS_TEST_IMAGES = 2000  # test images of synthetic_study
+
+
+def _run(tmp: Path, arch: str, reg: str, seed: int, wrong: np.ndarray, val: float,
+         params: int = 1000) -> dict:
+    labels = np.arange(FINDINGS_TEST_IMAGES) % 10
+    predicted = labels.copy()
+    predicted[wrong] = (labels[wrong] + 1) % 10
+    folder = tmp / arch / reg / f"seed{seed}"
+    folder.mkdir(parents=True)
+    save_npz(folder / "predictions.npz", labels=labels, predicted=predicted)
+    return {"architecture": arch, "regularisation": reg, "seed": seed, "val_accuracy": val,
+            "test_accuracy": 1 - len(wrong) / FINDINGS_TEST_IMAGES, "test_errors": len(wrong),
+            "parameters": params, "dir": str(folder)}
+
+
+def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
+           seeds: tuple[int, ...] = (0, 1)) -> tuple[pd.DataFrame, dict]:
+    """Runs with known test predictions, for the findings: mlp and cnn, each with `none`
+    and `augment`; cnn + none makes 40 errors, and cnn + augment `augment_errors`, disjoint
+    from those, on every seed."""
+    rows = []
+    for seed in seeds:
+        rows.append(_run(tmp, "mlp", "none", seed, np.arange(mlp_errors), 0.95, 500_000))
+        rows.append(_run(tmp, "mlp", "augment", seed, np.arange(mlp_errors + 5), 0.949,
+                         500_000))
+        rows.append(_run(tmp, "cnn", "none", seed, np.arange(1000, 1040), 0.990 + seed / 1e4,
+                         80_000))
+        rows.append(_run(tmp, "cnn", "augment", seed, np.arange(1500, 1500 + augment_errors),
+                         0.991 + seed / 1e4, 80_000))
+    runs = pd.DataFrame(rows)
+    best = runs[(runs.architecture == "cnn") & (runs.regularisation == "augment")
+                & (runs.seed == seeds[-1])].iloc[0]
+    return runs, {"architecture": "cnn", "regularisation": "augment", "seed": int(best.seed),
+                  "dir": best.dir}

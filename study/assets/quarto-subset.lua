@@ -308,7 +308,8 @@ local function breakable(tbl)
   if FORMAT ~= 'typst' or rows <= LONG_TABLE_ROWS then
     return tbl
   end
-  return { pandoc.RawBlock('typst', '#[#show figure: set block(breakable: true)'), tbl,
+  return { pandoc.RawBlock('typst',
+      '#[#show figure: set block(breakable: true)\n#set figure(placement: none)'), tbl,
     pandoc.RawBlock('typst', ']') }
 end
 

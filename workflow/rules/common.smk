@@ -108,6 +108,7 @@ def reveal_js():
 
 def document_sources(folder):
     """Every file of report/ or slides/ and of the renderer, so an edit renders again."""
-    renderer = [REPO / "study" / "render.py", *(REPO / "study" / "assets").glob("*")]
+    assets = [p for p in (REPO / "study" / "assets").glob("*") if p.is_file()]
+    renderer = [REPO / "study" / "render.py", *assets]
     documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
     return sorted(str(p) for p in documents + renderer)

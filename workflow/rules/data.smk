@@ -21,6 +21,8 @@ rule prepare_data:
         test="results/data/test.npz",
     log:
         "results/logs/prepare_data.log",
+    benchmark:
+        "results/benchmarks/prepare_data.tsv"
     conda:
         "../../environment.yml"
     resources:
@@ -39,6 +41,8 @@ rule split_data:
         split="results/data/split.npz",
     log:
         "results/logs/split_data.log",
+    benchmark:
+        "results/benchmarks/split_data.tsv"
     conda:
         "../../environment.yml"
     resources:

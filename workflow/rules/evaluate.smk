@@ -10,6 +10,8 @@ rule evaluate:
         predictions=f"{RUN}/predictions.npz",
     log:
         f"results/logs/evaluate/{{arch}}_{{reg}}_seed{{seed}}.log",
+    benchmark:
+        f"results/benchmarks/evaluate/{{arch}}_{{reg}}_seed{{seed}}.tsv"
     conda:
         "../../environment.yml"
     threads: 1
@@ -34,6 +36,8 @@ rule evaluate_ensemble:
         predictions="results/ensemble/predictions.npz",
     log:
         "results/logs/evaluate_ensemble.log",
+    benchmark:
+        "results/benchmarks/evaluate_ensemble.tsv"
     conda:
         "../../environment.yml"
     resources:

@@ -38,6 +38,8 @@ rule explore_data:
         ),
     log:
         notebook="results/notebooks/explore_data.ipynb",
+    benchmark:
+        "results/benchmarks/explore_data.tsv"
     conda:
         "../../environment.yml"
     resources:
@@ -64,6 +66,8 @@ rule result_figures:
         ),
     log:
         "results/logs/figures/results.log",
+    benchmark:
+        "results/benchmarks/figures/results.tsv"
     conda:
         "../../environment.yml"
     resources:
@@ -104,6 +108,8 @@ rule best_model_figures:
         calibration="results/calibration.json",
     log:
         "results/logs/figures/best_model.log",
+    benchmark:
+        "results/benchmarks/figures/best_model.tsv"
     conda:
         "../../environment.yml"
     threads: 1
@@ -154,6 +160,8 @@ rule inside_figures:
         ),
     log:
         "results/logs/figures/inside.log",
+    benchmark:
+        "results/benchmarks/figures/inside.tsv"
     conda:
         "../../environment.yml"
     threads: 1
@@ -183,6 +191,8 @@ rule tsne_figure:
         ),
     log:
         "results/logs/figures/tsne.log",
+    benchmark:
+        "results/benchmarks/figures/tsne.tsv"
     conda:
         "../../environment.yml"
     threads: 2
@@ -213,6 +223,8 @@ rule robustness_figure:
         table="results/robustness.csv",
     log:
         "results/logs/figures/robustness.log",
+    benchmark:
+        "results/benchmarks/figures/robustness.tsv"
     conda:
         "../../environment.yml"
     threads: 1

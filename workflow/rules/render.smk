@@ -1,4 +1,5 @@
-# Everything the documents lay out: the variables, the markdown tables and every figure.
+# Everything the documents lay out: the variables, the findings, the markdown tables and
+# every figure.
 GENERATED = [
     rules.tables.output.variables,
     *(
@@ -6,6 +7,10 @@ GENERATED = [
         for table in [
             "data",
             "models",
+            "designs",
+            "architectures",
+            "regularisation_grid",
+            "search",
             "variants",
             "summary",
             "runs",
@@ -22,6 +27,8 @@ GENERATED = [
     *rules.inside_figures.output,
     *rules.tsne_figure.output,
     *rules.robustness_figure.output,
+    rules.findings.output,
+    *rules.reproducibility.output,
 ]
 
 
@@ -32,11 +39,13 @@ rule render_report:
     output:
         report(
             "results/report/report.pdf",
-            category="5. Documents",
+            category="6. Documents",
             caption="../report/report.rst",
         ),
     log:
         "results/logs/render_report.log",
+    benchmark:
+        "results/benchmarks/render_report.tsv"
     conda:
         "../../environment.yml"
     resources:
@@ -57,11 +66,13 @@ rule render_slides:
     output:
         report(
             "results/slides/slides.html",
-            category="5. Documents",
+            category="6. Documents",
             caption="../report/slides.rst",
         ),
     log:
         "results/logs/render_slides.log",
+    benchmark:
+        "results/benchmarks/render_slides.tsv"
     conda:
         "../../environment.yml"
     resources:

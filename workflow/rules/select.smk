@@ -9,6 +9,8 @@ rule select_best:
         ensemble="results/selection/ensemble.json",
     log:
         "results/logs/select_best.log",
+    benchmark:
+        "results/benchmarks/select_best.tsv"
     conda:
         "../../environment.yml"
     resources:

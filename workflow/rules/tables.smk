@@ -23,6 +23,7 @@ rule tables:
         ),
         per_class="results/tables/per_class.md",
         models="results/tables/models.md",
+        designs="results/tables/designs.md",
         data="results/tables/data.md",
         comparisons="results/tables/comparisons.md",
         variants="results/tables/variants.md",
@@ -39,6 +40,8 @@ rule tables:
         variables="results/variables.yml",
     log:
         "results/logs/tables.log",
+    benchmark:
+        "results/benchmarks/tables.tsv"
     conda:
         "../../environment.yml"
     resources:

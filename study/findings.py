@@ -1,0 +1,311 @@
+"""What the results mean, as data: the study's findings, computed from the results files.
+
+`compute` turns the runs table, the choice of the best run, the ensemble, the calibration and
+the robustness curves into facts (numbers, variant names and yes/no verdicts). `word` writes
+each finding as a sentence from the templates of `assets/wording/<language>.yml`: the wording
+lives there, apart from this code, and every template words its finding so that it stays true
+whatever the numbers (a finding that does not hold is printed in its negative form). The
+documents quote those sentences; nothing in them is typed by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+import yaml
+
+from study.io import read_json, write_text
+from study.mnist import known_label_errors
+from study.statistics import ALPHA, against_baseline, correct_on_test, holm, mcnemar, verdict
+
+WORDING = Path(__file__).resolve().parent / "assets" / "wording"
+BASELINE = "none"
+# Temperature scaling "changes" the calibration only when the ECE moves by at least this
+# share of its value and by at least this many points: below, the move is bin noise.
+ECE_RELATIVE_CHANGE = 0.2
+ECE_POINTS_CHANGE = 0.05
+# The FGSM step the findings quote (the curve's ε closest to it): a tenth of the ink scale.
+ROBUSTNESS_EPSILON = 0.1
+
+
+def _variant(arch: str, reg: str) -> str:
+    return f"{arch} + {reg}"
+
+
+def _std(values: pd.Series) -> float | None:
+    return float(values.std(ddof=1)) if len(values) > 1 else None
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean validation and test accuracy over seeds of every (architecture, variant)."""
+    grouped = runs.groupby(["architecture", "regularisation"], sort=False)
+    summary = grouped.agg(val=("val_accuracy", "mean"), test=("test_accuracy", "mean"),
+                          errors=("test_errors", "mean"), seeds=("seed", "nunique"),
+                          params=("parameters", "first")).reset_index()
+    summary["test_std"] = grouped.test_accuracy.std(ddof=1).to_numpy()
+    return summary
+
+
+def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
+                 correct: Any = correct_on_test) -> dict[str, Any]:
+    """The variant chosen on validation, its margin there, and what the test set says of it."""
+    ranked = summary.sort_values("val", ascending=False, kind="stable")
+    chosen = ranked[(ranked.architecture == best["architecture"])
+                    & (ranked.regularisation == best["regularisation"])].iloc[0]
+    others = ranked.drop(index=chosen.name)
+    runner = others.iloc[0] if len(others) else None
+    top_test = summary.sort_values("test", ascending=False, kind="stable").iloc[0]
+    # The best run against the run of the same seed of every other variant, Holm-corrected.
+    reference = correct(best["dir"])
+    same_seed = runs[(runs.seed == best["seed"]) & ~((runs.architecture == best["architecture"])
+                                                     & (runs.regularisation
+                                                        == best["regularisation"]))]
+    tests = pd.DataFrame([{"variant": _variant(r.architecture, r.regularisation),
+                           "p": mcnemar(reference, correct(r.dir))[2],
+                           "better": r.test_accuracy < best_run_accuracy(runs, best)}
+                          for r in same_seed.itertuples()], columns=["variant", "p", "better"])
+    tests["p_holm"] = holm(tests.p)
+    beaten = tests[(tests.p_holm < ALPHA) & tests.better]
+    closest = tests.sort_values("p", ascending=False, kind="stable").iloc[0] \
+        if len(tests) else None
+    return {
+        "variant": _variant(chosen.architecture, chosen.regularisation),
+        "architecture": str(chosen.architecture), "regularisation": str(chosen.regularisation),
+        "seeds": int(chosen.seeds), "val": float(chosen.val), "test": float(chosen.test),
+        "test_std": None if pd.isna(chosen.test_std) else float(chosen.test_std),
+        "runner_up": None if runner is None else _variant(runner.architecture,
+                                                          runner.regularisation),
+        "val_margin": None if runner is None else float(100 * (chosen.val - runner.val)),
+        "best_on_test": bool(top_test.name == chosen.name),
+        "top_test_variant": _variant(top_test.architecture, top_test.regularisation),
+        "top_test_gap": float(100 * (top_test.test - chosen.test)),
+        # Within noise: smaller than twice the larger of the two variants' spreads over seeds.
+        "top_test_gap_within_noise": bool(
+            pd.notna(chosen.test_std) and pd.notna(top_test.test_std)
+            and top_test.test - chosen.test < 2 * max(chosen.test_std, top_test.test_std)),
+        "compared": len(tests), "significantly_better_than": len(beaten),
+        "closest": None if closest is None else str(closest.variant),
+        "closest_p": None if closest is None else float(closest.p),
+        "closest_significant": bool(closest is not None and closest.p_holm < ALPHA),
+    }
+
+
+def best_run_accuracy(runs: pd.DataFrame, best: dict[str, Any]) -> float:
+    run = runs[(runs.architecture == best["architecture"])
+               & (runs.regularisation == best["regularisation"]) & (runs.seed == best["seed"])]
+    return float(run.test_accuracy.iloc[0])
+
+
+def regularisation_finding(runs: pd.DataFrame, regularisations: list[str],
+                           correct: Any = correct_on_test) -> dict[str, Any]:
+    """For each variant: on which architectures it helped or hurt, significantly on every seed
+    (exact McNemar, Holm-corrected over all comparisons), and its mean change."""
+    tests = against_baseline(runs, BASELINE, correct)
+    variants = []
+    for reg in [r for r in regularisations if r != BASELINE]:
+        effects = {"helps": [], "hurts": [], "unclear": []}
+        for arch, group in tests[tests.regularisation == reg].groupby("architecture",
+                                                                      sort=False):
+            said = verdict(group)
+            key = said if said in ("helps", "hurts") else "unclear"
+            effects[key].append({"architecture": str(arch),
+                                 "change": float(100 * group.delta.mean())})
+        changes = [e["change"] for kind in effects.values() for e in kind]
+        if changes:  # in the order of the mean change, largest gain first (below)
+            variants.append({"variant": reg, **effects,
+                             "mean_change": float(np.mean(changes)),
+                             "architectures": len(changes)})
+    variants.sort(key=lambda v: -v["mean_change"])
+    return {"variants": variants, "compared": sum(v["architectures"] for v in variants),
+            "helps": sum(len(v["helps"]) for v in variants),
+            "hurts": sum(len(v["hurts"]) for v in variants),
+            "seeds": int(runs.seed.nunique())}
+
+
+def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
+                         correct: Any = correct_on_test) -> dict[str, Any]:
+    """Each architecture's best variant on validation, ranked; and what convolution brings over
+    the MLP: the chosen CNN against the MLP's own best variant, same seed, paired test."""
+    per_arch = summary.loc[summary.groupby("architecture", sort=False).val.idxmax()]
+    ranking = [{"architecture": str(r.architecture), "variant": str(r.regularisation),
+                "val": float(r.val), "test": float(r.test), "params": int(r.params)}
+               for r in per_arch.sort_values("val", ascending=False, kind="stable")
+               .itertuples()]
+    finding: dict[str, Any] = {"ranking": ranking, "mlp": None}
+    mlp = per_arch[per_arch.architecture == "mlp"]
+    if len(mlp) and best["architecture"] != "mlp":
+        mlp = mlp.iloc[0]
+        chosen = summary[(summary.architecture == best["architecture"])
+                         & (summary.regularisation == best["regularisation"])].iloc[0]
+        mlp_run = runs[(runs.architecture == "mlp") & (runs.regularisation == mlp.regularisation)
+                       & (runs.seed == best["seed"])]
+        p = mcnemar(correct(best["dir"]), correct(mlp_run.dir.iloc[0]))[2] \
+            if len(mlp_run) else None
+        finding["mlp"] = {
+            "variant": _variant("mlp", mlp.regularisation), "test": float(mlp.test),
+            "errors": float(mlp.errors), "params": int(mlp.params),
+            "cnn_errors": float(chosen.errors), "cnn_params": int(chosen.params),
+            "gain": float(100 * (chosen.test - mlp.test)),
+            "error_ratio": float(mlp.errors / chosen.errors) if chosen.errors else None,
+            "params_ratio": float(mlp.params / chosen.params),
+            "p": p, "significant": p is not None and p < ALPHA,
+        }
+    return finding
+
+
+def ensemble_finding(summary: pd.DataFrame, best: dict[str, Any],
+                     ensemble: dict[str, Any]) -> dict[str, Any]:
+    chosen = summary[(summary.architecture == best["architecture"])
+                     & (summary.regularisation == best["regularisation"])].iloc[0]
+    members = ensemble["members"]
+    return {"size": len(members), "test": float(ensemble["test_accuracy"]),
+            "errors": int(ensemble["test_errors"]),
+            "gain": float(100 * (ensemble["test_accuracy"] - chosen.test)),
+            "architectures": sorted({m["architecture"] for m in members}),
+            "variants": len({(m["architecture"], m["regularisation"]) for m in members})}
+
+
+def label_error_finding(best: dict[str, Any]) -> dict[str, Any]:
+    """How many of the best run's errors fall on test images whose label is known wrong."""
+    with np.load(Path(best["dir"]) / "predictions.npz") as f:
+        wrong = f["predicted"] != f["labels"]
+    known = [i for i in known_label_errors() if i < len(wrong)]
+    return {"errors": int(wrong.sum()), "on_label_errors": int(wrong[known].sum()),
+            "label_errors": len(known), "n_test": len(wrong),
+            "points": float(100 * len(known) / len(wrong))}
+
+
+def calibration_finding(calibration: dict[str, Any]) -> dict[str, Any]:
+    before, after = 100 * calibration["ece_before"], 100 * calibration["ece_after"]
+    moved = abs(after - before)
+    return {"temperature": float(calibration["temperature"]), "ece_before": before,
+            "ece_after": after,
+            "changed": moved >= ECE_POINTS_CHANGE and moved >= ECE_RELATIVE_CHANGE * before,
+            "improved": after < before,
+            "overconfident": calibration["temperature"] > 1}
+
+
+def robustness_finding(curves: pd.DataFrame) -> dict[str, Any] | None:
+    """Accuracy of each variant under FGSM at the ε closest to ROBUSTNESS_EPSILON."""
+    attacked = curves[curves.epsilon > 0]
+    if attacked.empty:
+        return None
+    epsilon = float(attacked.epsilon.iloc[(attacked.epsilon - ROBUSTNESS_EPSILON).abs()
+                                          .argmin()])
+    at = curves[np.isclose(curves.epsilon, epsilon)].sort_values("accuracy", ascending=False,
+                                                                  kind="stable")
+    clean = curves[curves.epsilon == 0].set_index("variant").accuracy
+    return {"epsilon": epsilon,
+            "most_robust": str(at.variant.iloc[0]), "most_robust_accuracy": float(
+                at.accuracy.iloc[0]),
+            "least_robust": str(at.variant.iloc[-1]),
+            "least_robust_accuracy": float(at.accuracy.iloc[-1]),
+            "clean": float(clean.mean()), "variants": len(at)}
+
+
+def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
+            calibration: dict[str, Any], robustness: pd.DataFrame | None,
+            regularisations: list[str]) -> dict[str, Any]:
+    """Every finding of the study as plain data (accuracies as fractions, changes in points)."""
+    summary = summarise(runs)
+    return {
+        "study": {"runs": len(runs), "seeds": int(runs.seed.nunique()),
+                  "architectures": int(runs.architecture.nunique()),
+                  "variants": len(summary)},
+        "best": best_finding(runs, summary, best),
+        "regularisation": regularisation_finding(runs, regularisations),
+        "architectures": architecture_finding(runs, summary, best),
+        "ensemble": ensemble_finding(summary, best, ensemble),
+        "label_errors": label_error_finding(best),
+        "calibration": calibration_finding(calibration),
+        "robustness": None if robustness is None else robustness_finding(robustness),
+    }
+
+
+# Wording ----------------------------------------------------------------------------------
+
+def load_wording(language: str = "en") -> dict[str, Any]:
+    path = WORDING / f"{language}.yml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in WORDING.glob("*.yml")))
+        raise ValueError(f"no wording for language {language!r} (available: {available})")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _environment(number: dict[str, str]) -> jinja2.Environment:
+    decimal, minus = number.get("decimal", "."), number.get("minus", "−")
+
+    def fixed(x: float, digits: int = 2, sign: bool = False) -> str:
+        text = f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+        return text.replace(".", decimal).replace("-", minus)
+
+    def p_value(p: float) -> str:  # "p = 0.23" with the value as the tables print it
+        text = "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
+        return text.replace(".", decimal)
+
+    def many(n: int, noun: str) -> str:  # 1 seed, 2 seeds
+        forms = number.get("plurals", {}).get(noun, [noun, noun + "s"])
+        return f"{n} {forms[0] if n == 1 else forms[1]}"
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters.update({
+        "pct": lambda x, digits=2: number["percent"].format(fixed(100 * x, digits)),
+        "pts": lambda x, digits=2: fixed(x, digits, sign=True),
+        "num": fixed,
+        "p": p_value,
+        "int": lambda n: f"{int(n):,}".replace(",", number.get("thousands", ",")),
+        "ratio": lambda x: fixed(x, 1),
+        "many": many,
+    })
+    return env
+
+
+def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
+    """Each template of the wording rendered with the findings: {name: sentence}, nested as
+    the wording file nests them. Whitespace is collapsed: every sentence is one line."""
+    wording = load_wording(language)
+    env = _environment(wording["number"])
+
+    def render(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: render(value) for key, value in node.items()}
+        text = " ".join(env.from_string(node).render(**findings).split())
+        if '"' in text:  # the sentences go into YAML and Markdown: typographic quotes only
+            raise ValueError(f"wording {text[:60]!r}... holds a straight double quote")
+        return text
+
+    return render(wording["text"])
+
+
+def write_findings(runs_csv: Path, best_json: Path, ensemble_json: Path,
+                   calibration_json: Path, robustness_csv: Path | None,
+                   regularisations: list[str], output: Path, language: str = "en") -> None:
+    """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences)."""
+    runs = pd.read_csv(runs_csv)
+    robustness = pd.read_csv(robustness_csv) if robustness_csv else None
+    facts = compute(runs, read_json(best_json), read_json(ensemble_json),
+                    read_json(calibration_json), robustness, regularisations)
+    facts = _plain(facts)
+    document = {"language": language, "facts": facts, "text": word(facts, language)}
+    write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
+                                      width=100))
+
+
+def _plain(node: Any) -> Any:
+    """Plain Python scalars, so findings.yml is plain YAML."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, (bool, np.bool_)):
+        return bool(node)
+    if isinstance(node, (int, np.integer)):
+        return int(node)
+    if isinstance(node, (float, np.floating)):
+        return float(node)  # unrounded: the text rounds it as the tables do
+    return node

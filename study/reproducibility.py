@@ -1,0 +1,115 @@
+"""The reproducibility appendix: the software and machine the study ran on, what each stage
+cost (from Snakemake's benchmark files) and the data's pinned hashes, as markdown tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from study import mnist
+from study.io import write_text
+from study.provenance import code_version, cpu_model
+
+# The packages whose version can change a result or a document, in the order printed.
+PACKAGES = ["torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
+            "optuna", "captum", "openTSNE", "torchmetrics", "matplotlib", "snakemake",
+            "pypandoc-binary", "typst", "jinja2"]
+
+
+def package_versions() -> dict[str, str]:
+    """The installed version of each package of PACKAGES, read now (not from a lock file)."""
+    versions = {"Python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    try:
+        import pypandoc
+
+        versions["pandoc"] = pypandoc.get_pandoc_version()
+    except (ImportError, OSError):
+        versions["pandoc"] = "not installed"
+    return versions
+
+
+def memory_gib() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 2**20:.0f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> dict[str, str]:
+    """The machine this ran on; the runs table names the device each run trained on."""
+    import torch
+
+    gpu = (", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+           if torch.cuda.is_available() else "none")
+    return {"Operating system": platform.platform(), "CPU": cpu_model(),
+            "CPU cores": str(os.cpu_count()), "Memory": memory_gib(), "GPU": gpu,
+            "Code version": code_version()}
+
+
+def environment_table() -> pd.DataFrame:
+    rows = [{"Component": k, "Version or value": v}
+            for k, v in {**machine(), **package_versions()}.items()]
+    return pd.DataFrame(rows)
+
+
+def stage_of(benchmark: Path) -> str:
+    """results/benchmarks/train/x.tsv -> "train"; results/benchmarks/tables.tsv -> "tables"."""
+    return benchmark.parent.name if benchmark.parent.name != "benchmarks" else benchmark.stem
+
+
+def run_times_table(benchmarks: list[Path]) -> pd.DataFrame:
+    """Jobs, total and longest job time and peak memory of each stage of the workflow."""
+    rows = []
+    for path in benchmarks:
+        frame = pd.read_csv(path, sep="\t")
+        rows.append({"stage": stage_of(Path(path)), "s": float(frame["s"].iloc[0]),
+                     "rss": pd.to_numeric(frame["max_rss"], errors="coerce").iloc[0]})
+    if not rows:
+        return pd.DataFrame(columns=["Stage", "Jobs", "Job time (s)", "Longest job (s)",
+                                     "Peak memory (MB)"])
+    times = pd.DataFrame(rows)
+    stages = times.groupby("stage", sort=False).agg(jobs=("s", "size"), total=("s", "sum"),
+                                                    longest=("s", "max"), rss=("rss", "max"))
+    stages = stages.sort_values("total", ascending=False)
+    table = pd.DataFrame({"Stage": stages.index, "Jobs": stages.jobs.astype(str),
+                          "Job time (s)": stages.total.map(lambda s: f"{s:,.0f}"),
+                          "Longest job (s)": stages.longest.map(lambda s: f"{s:,.0f}"),
+                          "Peak memory (MB)": stages.rss.map(
+                              lambda m: "n/a" if pd.isna(m) else f"{m:,.0f}")})
+    total = pd.DataFrame([{"Stage": "all stages", "Jobs": str(int(stages.jobs.sum())),
+                           "Job time (s)": f"{stages.total.sum():,.0f}",
+                           "Longest job (s)": f"{stages.longest.max():,.0f}",
+                           "Peak memory (MB)": "n/a" if stages.rss.isna().all()
+                           else f"{stages.rss.max():,.0f}"}])
+    return pd.concat([table, total], ignore_index=True)
+
+
+def data_hashes_table() -> pd.DataFrame:
+    rows = [{"What": "source package", "File or array": mnist.WHEEL_NAME,
+             "SHA-256": f"`{mnist.WHEEL_SHA256}`"},
+            {"What": "file in it", "File or array": mnist.PICKLE_MEMBER.rsplit("/", 1)[-1],
+             "SHA-256": f"`{mnist.PICKLE_SHA256}`"}]
+    rows += [{"What": "decoded array", "File or array": name.replace("_", " "),
+              "SHA-256": f"`{digest}`"} for name, digest in mnist.ARRAY_SHA256.items()]
+    return pd.DataFrame(rows)
+
+
+def write_reproducibility(benchmarks: list[Path], tables: Path) -> None:
+    """environment.md, run_times.md and data_hashes.md into `tables`."""
+    from study.tables import markdown
+
+    write_text(Path(tables) / "environment.md", markdown(environment_table()))
+    write_text(Path(tables) / "run_times.md", markdown(run_times_table(benchmarks)))
+    write_text(Path(tables) / "data_hashes.md", markdown(data_hashes_table()))

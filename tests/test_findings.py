@@ -1,0 +1,136 @@
+"""Findings: computed right from the results, and worded so that each stays true, in its
+positive or its negative form, whatever the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import synthetic_study
+
+from study import findings
+from study.io import write_json
+from study.tables import percent
+
+ENSEMBLE = {"members": [{"architecture": "cnn", "regularisation": "augment"}] * 3,
+            "test_accuracy": 0.999, "test_errors": 2}
+CALIBRATED = {"temperature": 0.98, "ece_before": 0.00146, "ece_after": 0.00150}
+CURVES = pd.DataFrame({"variant": ["none", "augment"] * 2, "epsilon": [0, 0, 0.1, 0.1],
+                       "accuracy": [0.99, 0.99, 0.6, 0.4]})
+
+
+def _compute(runs: pd.DataFrame, best: dict, calibration: dict = CALIBRATED) -> dict:
+    return findings.compute(runs, best, ENSEMBLE, calibration, CURVES, ["none", "augment"])
+
+
+def test_a_regularisation_that_fixes_errors_on_every_seed_helps(tmp_path: Path) -> None:
+    facts = _compute(*synthetic_study(tmp_path, augment_errors=5))
+    variant = facts["regularisation"]["variants"][0]
+    assert variant["variant"] == "augment"
+    assert [e["architecture"] for e in variant["helps"]] == ["cnn"]
+    assert variant["helps"][0]["change"] == pytest.approx(100 * 35 / 2000)
+    assert [e["architecture"] for e in variant["unclear"]] == ["mlp"]  # 5 errors: chance
+    text = findings.word(facts)
+    assert "With augment, accuracy rises significantly on cnn (+1.75)" in text["regularisation"]
+    assert "1 gain and 0 lose" in text["abstract"]
+
+
+def test_no_significant_effect_is_worded_in_the_negative(tmp_path: Path) -> None:
+    facts = _compute(*synthetic_study(tmp_path, augment_errors=39))
+    assert facts["regularisation"]["helps"] == facts["regularisation"]["hurts"] == 0
+    text = findings.word(facts)
+    assert text["regularisation_summary"].startswith("None of the 2 pairs")
+    assert "significantly on" not in text["regularisation"].replace("significant change", "")
+    assert "None of the 2 regularised variants" in text["abstract"]
+    # The best run is not distinguishable from cnn + none: the text says so.
+    assert not facts["best"]["closest_significant"]
+    assert "cannot tell it apart from cnn + none" in text["abstract"]
+
+
+def test_best_is_chosen_on_validation_and_the_text_says_when_test_disagrees(
+        tmp_path: Path) -> None:
+    # cnn + augment has the best validation accuracy but more test errors than cnn + none.
+    facts = _compute(*synthetic_study(tmp_path, augment_errors=60))
+    best = facts["best"]
+    assert best["variant"] == "cnn + augment"
+    assert not best["best_on_test"] and best["top_test_variant"] == "cnn + none"
+    assert best["top_test_gap"] == pytest.approx(100 * 20 / 2000)
+    text = findings.word(facts)["best"]
+    assert "On the test set, cnn + none scores 1.00 points higher" in text
+    facts = _compute(*synthetic_study(tmp_path / "again", augment_errors=10))
+    assert facts["best"]["best_on_test"]
+    assert "No other variant does better on the test set" in findings.word(facts)["best"]
+
+
+def test_numbers_in_the_text_are_those_of_the_tables(tmp_path: Path) -> None:
+    runs, best = synthetic_study(tmp_path, augment_errors=13)
+    text = findings.word(_compute(runs, best))
+    chosen = runs[(runs.architecture == "cnn") & (runs.regularisation == "augment")]
+    assert f"{percent(chosen.test_accuracy.mean())}%" in text["abstract"]
+    assert f"{percent(chosen.val_accuracy.mean())}% on validation" in text["abstract"]
+
+
+def test_convolution_finding_in_both_directions(tmp_path: Path) -> None:
+    facts = _compute(*synthetic_study(tmp_path, augment_errors=10))
+    mlp = facts["architectures"]["mlp"]
+    assert mlp["variant"] == "mlp + none" and mlp["error_ratio"] == pytest.approx(20.0)
+    assert mlp["significant"]
+    assert findings.word(facts)["convolution"].startswith("Convolution pays: the chosen "
+                                                          "network makes 20.0 times fewer")
+    # An MLP as good as the CNN: the negative form.
+    facts = _compute(*synthetic_study(tmp_path / "weak", augment_errors=10, mlp_errors=8))
+    assert "convolution does not pay" in findings.word(facts)["convolution"]
+
+
+def test_calibration_change_or_none(tmp_path: Path) -> None:
+    runs, best = synthetic_study(tmp_path, augment_errors=10)
+    text = findings.word(_compute(runs, best))["calibration"]
+    assert "no measurable change: the network was already calibrated" in text
+    text = findings.word(_compute(runs, best, {"temperature": 1.6, "ece_before": 0.02,
+                                               "ece_after": 0.004}))["calibration"]
+    assert "reduces the expected calibration error" in text and "too high" in text
+
+
+def test_one_seed_and_no_robustness_still_word_everything(tmp_path: Path) -> None:
+    runs, best = synthetic_study(tmp_path, augment_errors=10, seeds=(0,))
+    facts = findings.compute(runs, best, ENSEMBLE, CALIBRATED, None, ["none", "augment"])
+    assert facts["best"]["test_std"] is None
+    text = findings.word(facts)
+    assert "1 seed each" in text["abstract"] and "standard deviation" not in text["abstract"]
+    assert text["robustness"] == "The robustness curves were not computed."
+
+
+def test_write_findings_keeps_facts_and_text(tmp_path: Path) -> None:
+    runs, best = synthetic_study(tmp_path / "runs", augment_errors=10)
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    write_json(tmp_path / "best.json", best)
+    write_json(tmp_path / "ensemble.json", ENSEMBLE)
+    write_json(tmp_path / "calibration.json", CALIBRATED)
+    CURVES.to_csv(tmp_path / "robustness.csv", index=False)
+    out = tmp_path / "findings.yml"
+    findings.write_findings(tmp_path / "runs.csv", tmp_path / "best.json",
+                            tmp_path / "ensemble.json", tmp_path / "calibration.json",
+                            tmp_path / "robustness.csv", ["none", "augment"], out)
+    written = yaml.safe_load(out.read_text())
+    assert written["language"] == "en"
+    assert written["facts"]["best"]["variant"] == "cnn + augment"
+    assert written["text"]["abstract"].startswith("This study trains 8 networks")
+    assert all("\n" not in line for line in written["text"]["notes"].values())
+
+
+def test_unknown_language_and_bad_wording_are_errors(tmp_path: Path, monkeypatch) -> None:
+    facts = _compute(*synthetic_study(tmp_path, augment_errors=10))
+    with pytest.raises(ValueError, match=r"no wording for language 'xx'.*en"):
+        findings.word(facts, "xx")
+    (tmp_path / "wording").mkdir()
+    (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({
+        "number": {"percent": "{}%"}, "text": {"a": 'He said "{{ best.variant }}"'}}))
+    monkeypatch.setattr(findings, "WORDING", tmp_path / "wording")
+    with pytest.raises(ValueError, match="straight double quote"):
+        findings.word(facts)
+    (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({
+        "number": {"percent": "{}%"}, "text": {"a": "{{ best.no_such_fact }}"}}))
+    with pytest.raises(Exception, match="no_such_fact"):
+        findings.word(facts)

@@ -1,0 +1,77 @@
+# What the results mean, and where they come from: the findings the documents quote, and the
+# reproducibility appendix (software, machine, run times, data hashes).
+
+
+rule findings:
+    input:
+        runs=rules.tables.output.runs_csv,
+        best=rules.select_best.output.best,
+        ensemble=rules.evaluate_ensemble.output.metrics,
+        calibration=rules.best_model_figures.output.calibration,
+        robustness=rules.robustness_figure.output.table,
+        wording=REPO / "study" / "assets" / "wording" / "en.yml",
+    output:
+        report(
+            "results/findings.yml",
+            category="5. Findings",
+            caption="../report/findings.rst",
+        ),
+    log:
+        "results/logs/findings.log",
+    benchmark:
+        "results/benchmarks/findings.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
+    params:
+        regularisations=config["regularisations"],
+    shell:
+        "python -m study findings --runs {input.runs} --best {input.best}"
+        " --ensemble {input.ensemble} --calibration {input.calibration}"
+        " --robustness {input.robustness} --regularisations {params.regularisations}"
+        " --language en --out {output} > {log} 2>&1"
+
+
+# Every stage whose cost the appendix reports (the documents' own rendering comes after).
+BENCHMARKS = [
+    rules.prepare_data.benchmark,
+    rules.split_data.benchmark,
+    *all_searches(rules.search.benchmark),
+    *all_runs(rules.train.benchmark),
+    *all_runs(rules.evaluate.benchmark),
+    rules.select_best.benchmark,
+    rules.evaluate_ensemble.benchmark,
+    rules.tables.benchmark,
+    rules.explore_data.benchmark,
+    rules.result_figures.benchmark,
+    rules.best_model_figures.benchmark,
+    rules.inside_figures.benchmark,
+    rules.tsne_figure.benchmark,
+    rules.robustness_figure.benchmark,
+    rules.findings.benchmark,
+]
+
+
+rule reproducibility:
+    input:
+        BENCHMARKS,
+    output:
+        environment="results/tables/environment.md",
+        run_times=report(
+            "results/tables/run_times.md",
+            category="5. Findings",
+            caption="../report/run_times.rst",
+        ),
+        data_hashes="results/tables/data_hashes.md",
+    log:
+        "results/logs/reproducibility.log",
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=1000,
+    params:
+        out_dir=lambda wildcards, output: Path(output.environment).parent,
+    shell:
+        "python -m study reproducibility --benchmarks {input} --out-dir {params.out_dir}"
+        " > {log} 2>&1"
