@@ -1,0 +1,59 @@
+"""The reproducibility appendix: versions read now, run times summed from Snakemake's
+benchmark files, the pinned data hashes."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from study import mnist
+from study.reproducibility import (
+    data_hashes_table,
+    environment_table,
+    run_times_table,
+    stage_of,
+    write_reproducibility,
+)
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def _benchmark(path: Path, seconds: float, rss: str = "500.0") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{seconds}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t50\t1\n")
+    return path
+
+
+def test_stages_are_named_by_folder_or_file() -> None:
+    assert stage_of(Path("results/benchmarks/train/mlp_none_seed0.tsv")) == "train"
+    assert stage_of(Path("results/benchmarks/tables.tsv")) == "tables"
+
+
+def test_run_times_add_up_per_stage(tmp_path: Path) -> None:
+    bench = tmp_path / "benchmarks"
+    files = [_benchmark(bench / "train" / "a.tsv", 100.0, "900"),
+             _benchmark(bench / "train" / "b.tsv", 50.5, "1200"),
+             _benchmark(bench / "tables.tsv", 3.0, "-")]  # Snakemake's "-": not measured
+    table = run_times_table(files).set_index("Stage")
+    assert table.loc["train"].tolist() == ["2", "150", "100", "1,200"]
+    assert table.loc["tables"].tolist() == ["1", "3", "3", "n/a"]
+    assert table.loc["all stages"].tolist() == ["3", "154", "100", "1,200"]
+    assert list(table.index)[:2] == ["train", "tables"]  # costliest first
+    assert run_times_table([]).empty
+
+
+def test_environment_reads_installed_versions() -> None:
+    table = environment_table().set_index("Component")["Version or value"]
+    assert table["torch"] == metadata.version("torch")
+    assert table["snakemake"] == metadata.version("snakemake")
+    assert table["CPU"] and table["Code version"]
+
+
+def test_data_hashes_are_the_pinned_ones(tmp_path: Path) -> None:
+    table = data_hashes_table()
+    assert f"`{mnist.WHEEL_SHA256}`" in table["SHA-256"].tolist()
+    for digest in mnist.ARRAY_SHA256.values():
+        assert f"`{digest}`" in table["SHA-256"].tolist()
+    write_reproducibility([_benchmark(tmp_path / "b" / "tables.tsv", 1.0)], tmp_path / "t")
+    assert {p.name for p in (tmp_path / "t").iterdir()} == {
+        "environment.md", "run_times.md", "data_hashes.md"}
