@@ -275,8 +275,9 @@ def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
         if isinstance(node, dict):
             return {key: render(value) for key, value in node.items()}
         text = " ".join(env.from_string(node).render(**findings).split())
-        if '"' in text:  # the sentences go into YAML and Markdown: typographic quotes only
-            raise ValueError(f"wording {text[:60]!r}... holds a straight double quote")
+        if '"' in text or "\\" in text:  # quoted in YAML front matter: keep it plain
+            raise ValueError(f"wording {text[:60]!r}... holds a straight double quote or a "
+                             "backslash; use typographic quotes")
         return text
 
     return render(wording["text"])
