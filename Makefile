@@ -2,6 +2,7 @@
 # make test    run the linters, then the test suite (unit tests, one end-to-end run on
 #              config/smoke.yaml)
 # make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
+# make lock    rewrite requirements.lock and environment.yml's pins from pyproject.toml
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: study smoke test bench lint install clean
+.PHONY: study smoke test bench lint install clean lock
 
 study: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -31,11 +32,22 @@ lint: install
 
 install: $(VENV)/.installed node_modules/reveal.js/package.json
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions and hashes from requirements.lock, then the package itself without
+# dependencies: a fresh install gets the software the study was measured with.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Rewrite requirements.lock from pyproject.toml (every platform, Python >= 3.11), then pin
+# environment.yml to it. Run after changing a dependency; commit both files.
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --generate-hashes \
+	    --output-file requirements.lock
+	$(BIN)/python scripts/lock.py
 
 # reveal.js 5.2.1 exactly, from npm (package-lock.json): pandoc's writer needs version 5.
 node_modules/reveal.js/package.json: package.json package-lock.json

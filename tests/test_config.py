@@ -126,35 +126,6 @@ def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, 
     assert not (tmp_path / "results").exists()
 
 
-# In environment.yml only: the interpreter and tools that PyPI does not provide.
-CONDA_ONLY = {"python", "pip", "quarto", "nodejs"}
-CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name of the same package
-
-
-def _requirement_name(requirement: str) -> str:
-    for sep in "<>=!~[ ;":
-        requirement = requirement.split(sep)[0]
-    return requirement.strip().lower()
-
-
-def test_environment_yml_matches_pyproject() -> None:
-    """Every dependency of pyproject.toml (runtime and test) is in environment.yml, and every
-    package of environment.yml is in pyproject.toml, but for the tools PyPI lacks."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
-    pip_side = {CONDA_NAMES.get(n, n) for n in map(_requirement_name, requirements)}
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
-    conda_side = {_requirement_name(d) for d in env["dependencies"] if isinstance(d, str)}
-    for extra in env["dependencies"]:
-        if isinstance(extra, dict):
-            conda_side |= {_requirement_name(d) for d in extra.get("pip", [])}
-    assert not pip_side - conda_side, f"only in pyproject.toml: {sorted(pip_side - conda_side)}"
-    extra = conda_side - pip_side - CONDA_ONLY
-    assert not extra, f"only in environment.yml: {sorted(extra)}"
-
-
 def test_training_defaults_match_the_schema() -> None:
     """The engine's own defaults (used by the benchmarks) are the study's defaults."""
     import dataclasses

@@ -57,3 +57,17 @@ def test_data_hashes_are_the_pinned_ones(tmp_path: Path) -> None:
     write_reproducibility([_benchmark(tmp_path / "b" / "tables.tsv", 1.0)], tmp_path / "t")
     assert {p.name for p in (tmp_path / "t").iterdir()} == {
         "environment.md", "run_times.md", "data_hashes.md"}
+
+
+def test_version_names_the_code_version(capsys) -> None:
+    import pytest
+
+    from study import __version__
+    from study.cli import main
+    from study.provenance import code_version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"study {__version__}, code version " \
+        f"{code_version()}"
