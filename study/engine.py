@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,6 +22,7 @@ from torch import nn
 from study.augment import random_distortion
 from study.data import DeviceData, one_hot
 from study.errors import ConfigError
+from study.io import atomic_path
 
 
 @dataclass
@@ -119,11 +121,16 @@ def sync(device: torch.device) -> None:
 
 def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int,
           log: Callable[[str], None] = print,
-          on_epoch: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+          on_epoch: Callable[[dict[str, float]], None] | None = None,
+          resume: Path | None = None) -> TrainResult:
     """Train with AdamW, validate every epoch, stop early and keep the best weights.
 
     "Best" is the highest validation accuracy (ties: lower validation loss); the test set is
     never seen here. `on_epoch` receives each epoch's record (a search prunes trials there).
+    With `resume`, the whole state of the run (weights, optimiser, schedule, random
+    generators, history, early stopping) is written there atomically after every epoch, and
+    a run that finds one from the same run continues after its last complete epoch: on the
+    CPU it ends with the weights an uninterrupted run would have had.
     """
     device = data.train_x.device
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -154,7 +161,26 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     best_key = (-1.0, 0.0)
     best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
     stopped_early = False
-    for epoch in range(1, settings.max_epochs + 1):
+    identity = _run_identity(model, data, settings, seed)
+    state = _load_resume_state(resume, identity, log) if resume is not None else None
+    first_epoch = 1
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["cpu_rng"])  # dropout draws from the global generators
+        if device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+        history, best_state = state["history"], state["best_state"]
+        best_key, best_epoch = tuple(state["best_key"]), state["best_epoch"]
+        waited, train_seconds = state["waited"], state["train_seconds"]
+        first_epoch = len(history) + 1
+        log(f"resuming after epoch {len(history)} from {resume}")
+        if waited >= settings.patience:  # killed after its last epoch: nothing left to train
+            first_epoch = settings.max_epochs + 1
+    for epoch in range(first_epoch, settings.max_epochs + 1):
         sync(device)
         start = time.perf_counter()
         model.train()
@@ -201,9 +227,56 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             best_state = copy.deepcopy(model.state_dict())
         else:
             waited += 1
-            if waited >= settings.patience:
-                stopped_early = epoch < settings.max_epochs
-                log(f"no better validation accuracy for {waited} epochs: stopping")
-                break
+        if resume is not None:
+            _save_resume_state(resume, {
+                "identity": identity, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "generator": generator.get_state(), "cpu_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda"
+                else None,
+                "history": history, "best_state": best_state, "best_key": list(best_key),
+                "best_epoch": best_epoch, "waited": waited, "train_seconds": train_seconds})
+        if waited >= settings.patience:
+            stopped_early = epoch < settings.max_epochs
+            log(f"no better validation accuracy for {waited} epochs: stopping")
+            break
+    stopped_early = stopped_early or (waited >= settings.patience
+                                      and len(history) < settings.max_epochs)
     model.load_state_dict(best_state)
     return TrainResult(history, best_state, best_epoch, train_seconds, stopped_early)
+
+
+def _run_identity(model: nn.Module, data: DeviceData, settings: TrainSettings,
+                  seed: int) -> dict[str, Any]:
+    """What a saved state must match to be continued: the same run, not merely the same
+    folder (another setting, seed, model or data starts over)."""
+    return {"settings": dataclasses.asdict(settings), "seed": seed,
+            "model": type(model).__name__,
+            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
+            "n_train": len(data.train_x), "n_val": len(data.val_x)}
+
+
+def _save_resume_state(path: Path, state: dict[str, Any]) -> None:
+    # Written beside and moved into place: a kill during the write leaves the previous
+    # epoch's state, never half of this one.
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_resume_state(path: Path, identity: dict[str, Any],
+                       log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The saved state of this run, or None (none saved, another run's, or unreadable)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # unreadable: the run starts over rather than fail
+        log(f"ignoring {path}: unreadable ({type(err).__name__}); starting over")
+        return None
+    if not isinstance(state, dict) or state.get("identity") != identity:
+        log(f"ignoring {path}: saved by another run (settings, seed, model or data differ); "
+            "starting over")
+        return None
+    return state

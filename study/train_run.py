@@ -17,6 +17,8 @@ from study.models import count_parameters, create_model, multiply_adds
 from study.provenance import code_version, device_name
 from study.variants import resolve
 
+# The state of an unfinished run, saved after every epoch: a killed job resumes from it.
+RESUME_FILE = "resume.pt"
 HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                   "seconds"]
 
@@ -36,6 +38,9 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
               threads: int | None = None) -> dict[str, Any]:
     """Train one run and write model.pt, history.csv and train.json into `out_dir`.
 
+    Until they are written, `out_dir`/resume.pt holds the run's state after its last complete
+    epoch; run again after a crash, the job continues from there.
+
     `settings` are the run's training settings, the variant's already applied to the base
     ones, `searched` ones taking the search's values (its chosen.json); `regularisation` is
     the variant's name, recorded with the results; `model_options` size the architecture.
@@ -50,7 +55,9 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     model = create_model(architecture, **model_kwargs)
     print(f"{architecture} / {regularisation} / seed {seed} on {dev}: "
           f"{count_parameters(model):,} parameters, {len(data.train_x):,} training images")
-    result = train(model, data, run_settings, seed)
+    out_dir = Path(out_dir)
+    resume = out_dir / RESUME_FILE
+    result = train(model, data, run_settings, seed, resume=resume)
     best = result.history[result.best_epoch - 1]
     summary = {
         "architecture": architecture, "regularisation": regularisation, "seed": seed,
@@ -62,7 +69,6 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "device": str(dev), "device_name": device_name(dev), "threads": torch.get_num_threads(),
         "n_train": len(data.train_x), "n_val": len(data.val_x),
     }
-    out_dir = Path(out_dir)
     write_text(out_dir / "history.csv", history_csv(result.history))
     write_json(out_dir / "train.json", summary)
     save_checkpoint(out_dir / "model.pt", model, architecture=architecture,
@@ -70,4 +76,5 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
                     settings=vars(run_settings), normalisation={"mean": split.mean,
                                                                 "std": split.std},
                     best_epoch=result.best_epoch, code_version=code_version())
+    resume.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return summary
