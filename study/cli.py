@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -367,4 +368,12 @@ def main(argv: list[str] | None = None) -> None:
         args.func(args)
     except StudyError as err:  # bad input: one line saying what to fix; a bug keeps its trace
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {err.filename}" if err.filename else ""
+        print(f"error: no space left on the device{where}; free some space and run the job "
+              "again (every output is written beside and moved into place, so nothing "
+              "half-written was kept).", file=sys.stderr)
         sys.exit(1)

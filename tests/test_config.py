@@ -106,9 +106,34 @@ def test_bad_values_are_refused(change, message: str) -> None:
         validate(config, str(SCHEMA))
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c: c["training"].update(max_epoch=3),
+     r"^training: unknown key 'max_epoch' \(known: .*max_epochs.*\); fix its spelling"),
+    (lambda c: c["data"].update(n_vall=5), r"^data: unknown key 'n_vall'"),
+    (lambda c: c.update(epochs=3), r"^the top level: unknown key 'epochs'"),
+    (lambda c: c["training"].update(batch_size="big"),
+     r"^training\.batch_size: 'big' is not of type 'integer'; fix this value"),
+    (lambda c: c["training"].update(label_smoothing=1.5),
+     r"^training\.label_smoothing: 1\.5 is greater than or equal to the maximum of 1"),
+    (lambda c: c.update(seeds=[]), r"^seeds: \[\] should be non-empty"),
+    (lambda c: c.update(architectures=["resnet999"]), r"^architectures\.0: 'resnet999' is not"),
+])
+def test_config_mistakes_get_one_line_naming_the_key(change, message: str) -> None:
+    from study.config import check_config
+
+    config = copy.deepcopy(load("config.yaml"))
+    check_config(config)
+    change(config)
+    with pytest.raises(ConfigError, match=message) as error:
+        check_config(config)
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("architectures", ["resnet999"], "resnet999"),
     ("regularisations", ["none", "mixup"], "'mixup' not declared in `variants`"),
+    ("seeds", [], "seeds: [] should be non-empty"),
+    ("training", {"max_epoch": 1}, "training: unknown key 'max_epoch'"),
 ])
 def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, value: list,
                                                       message: str) -> None:

@@ -71,3 +71,4 @@ def test_version_names_the_code_version(capsys) -> None:
     assert exit_.value.code == 0
     assert capsys.readouterr().out.strip() == f"study {__version__}, code version " \
         f"{code_version()}"
+

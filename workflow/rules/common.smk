@@ -9,6 +9,7 @@ min_version("8.0")
 
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
+from study.config import check_config
 from study.errors import ConfigError
 from study.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
@@ -19,10 +20,12 @@ from study.variants import (
     trial_settings,
 )
 
-# Validated before any job runs; fills in every default of the schema. The variants' settings
-# are then checked against the schema of `training`, which JSON Schema cannot do by itself.
-validate(config, schema="../schemas/config.schema.yaml")
+# Checked before any job runs, one line per mistake; then Snakemake's validation fills in
+# every default of the schema. The variants' settings are then checked against the schema of
+# `training`, which JSON Schema cannot do by itself.
 try:
+    check_config(config)
+    validate(config, schema="../schemas/config.schema.yaml")
     check_variants(config)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
