@@ -3,6 +3,7 @@
 #              config/smoke.yaml)
 # make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
 # make lock    rewrite requirements.lock and environment.yml's pins from pyproject.toml
+# make slurm   the smoke study on a real one-machine Slurm cluster (root or sudo; apt)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: study smoke test bench lint install clean lock
+.PHONY: study smoke test bench lint install clean lock slurm
 
 study: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -20,6 +21,9 @@ smoke: install
 
 test: lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+slurm: install
+	VENV=$(VENV) tests/slurm/run.sh
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --cores $(CORES) results/data/split.npz results/data/test.npz
