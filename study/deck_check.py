@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 from study.errors import RenderError
@@ -144,8 +145,7 @@ def measure(html: Path, chromium: str, backup_title: str = "Backup slides") -> l
     match = re.search(r'<pre id="deck-check">(.*?)</pre>', dom, re.DOTALL)
     if not match:
         raise RenderError(f"{html}: reveal.js did not start in Chromium (no slide measured)")
-    raw = json.loads(match.group(1).replace("&quot;", '"').replace("&lt;", "<")
-                     .replace("&gt;", ">").replace("&amp;", "&"))
+    raw = json.loads(unescape(match.group(1)))
     backup = next((s["index"] for s in raw if s["section"] and s["title"] == backup_title),
                   len(raw))
     return [Slide(index=s["index"], title=s["title"],

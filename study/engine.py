@@ -160,7 +160,6 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     history: list[dict[str, float]] = []
     best_key = (-1.0, 0.0)
     best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
-    stopped_early = False
     identity = _run_identity(model, data, settings, seed)
     state = _load_resume_state(resume, identity, log) if resume is not None else None
     first_epoch = 1
@@ -238,11 +237,10 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
                 "history": history, "best_state": best_state, "best_key": list(best_key),
                 "best_epoch": best_epoch, "waited": waited, "train_seconds": train_seconds})
         if waited >= settings.patience:
-            stopped_early = epoch < settings.max_epochs
             log(f"no better validation accuracy for {waited} epochs: stopping")
             break
-    stopped_early = stopped_early or (waited >= settings.patience
-                                      and len(history) < settings.max_epochs)
+    # Also true of a run resumed after it had stopped: read from its history, not the loop.
+    stopped_early = waited >= settings.patience and len(history) < settings.max_epochs
     model.load_state_dict(best_state)
     return TrainResult(history, best_state, best_epoch, train_seconds, stopped_early)
 

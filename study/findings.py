@@ -19,8 +19,9 @@ import pandas as pd
 import yaml
 
 from study.io import read_json, write_text
-from study.mnist import known_label_errors
-from study.statistics import ALPHA, against_baseline, correct_on_test, holm, mcnemar, verdict
+from study.statistics import ALPHA, correct_on_test, holm, mcnemar
+from study.tables import comparisons, errors_on_known_labels, regularisation_table
+from study.tables import summarise as summarise_variants
 
 WORDING = Path(__file__).resolve().parent / "assets" / "wording"
 BASELINE = "none"
@@ -36,22 +37,13 @@ def _variant(arch: str, reg: str) -> str:
     return f"{arch} + {reg}"
 
 
-def _std(values: pd.Series) -> float | None:
-    return float(values.std(ddof=1)) if len(values) > 1 else None
-
-
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean validation and test accuracy over seeds of every (architecture, variant)."""
-    grouped = runs.groupby(["architecture", "regularisation"], sort=False)
-    summary = grouped.agg(val=("val_accuracy", "mean"), test=("test_accuracy", "mean"),
-                          errors=("test_errors", "mean"), seeds=("seed", "nunique"),
-                          params=("parameters", "first")).reset_index()
-    summary["test_std"] = grouped.test_accuracy.std(ddof=1).to_numpy()
-    return summary
+    """The tables' summary of every (architecture, variant), under short names."""
+    return summarise_variants(runs).rename(columns={"val_mean": "val", "test_mean": "test"})
 
 
-def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
-                 correct: Any = correct_on_test) -> dict[str, Any]:
+def best_finding(runs: pd.DataFrame, summary: pd.DataFrame,
+                 best: dict[str, Any]) -> dict[str, Any]:
     """The variant chosen on validation, its margin there, and what the test set says of it."""
     ranked = summary.sort_values("val", ascending=False, kind="stable")
     chosen = ranked[(ranked.architecture == best["architecture"])
@@ -59,17 +51,11 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any]
     others = ranked.drop(index=chosen.name)
     runner = others.iloc[0] if len(others) else None
     top_test = summary.sort_values("test", ascending=False, kind="stable").iloc[0]
-    # The best run against the run of the same seed of every other variant, Holm-corrected.
-    reference = correct(best["dir"])
-    same_seed = runs[(runs.seed == best["seed"]) & ~((runs.architecture == best["architecture"])
-                                                     & (runs.regularisation
-                                                        == best["regularisation"]))]
-    tests = pd.DataFrame([{"variant": _variant(r.architecture, r.regularisation),
-                           "p": mcnemar(reference, correct(r.dir))[2],
-                           "better": r.test_accuracy < best_run_accuracy(runs, best)}
-                          for r in same_seed.itertuples()], columns=["variant", "p", "better"])
+    # The tables' paired tests: the best run against the same-seed run of every other variant.
+    tests = comparisons(runs, best).rename(columns={"Variant": "variant"})
     tests["p_holm"] = holm(tests.p)
-    beaten = tests[(tests.p_holm < ALPHA) & tests.better]
+    beaten = tests[(tests.p_holm < ALPHA)
+                   & (tests["Only best right"] > tests["Only this right"])]
     closest = tests.sort_values("p", ascending=False, kind="stable").iloc[0] \
         if len(tests) else None
     return {
@@ -94,26 +80,19 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any]
     }
 
 
-def best_run_accuracy(runs: pd.DataFrame, best: dict[str, Any]) -> float:
-    run = runs[(runs.architecture == best["architecture"])
-               & (runs.regularisation == best["regularisation"]) & (runs.seed == best["seed"])]
-    return float(run.test_accuracy.iloc[0])
-
-
-def regularisation_finding(runs: pd.DataFrame, regularisations: list[str],
-                           correct: Any = correct_on_test) -> dict[str, Any]:
+def regularisation_finding(runs: pd.DataFrame, regularisations: list[str]) -> dict[str, Any]:
     """For each variant: on which architectures it helped or hurt, significantly on every seed
-    (exact McNemar, Holm-corrected over all comparisons), and its mean change."""
-    tests = against_baseline(runs, BASELINE, correct)
+    (the tables' exact McNemar tests, Holm-corrected over all comparisons), and its mean
+    change."""
+    order = {name: i for i, name in enumerate([*runs.architecture.unique(), *regularisations])}
+    table = regularisation_table(runs, order)
     variants = []
     for reg in [r for r in regularisations if r != BASELINE]:
         effects = {"helps": [], "hurts": [], "unclear": []}
-        for arch, group in tests[tests.regularisation == reg].groupby("architecture",
-                                                                      sort=False):
-            said = verdict(group)
-            key = said if said in ("helps", "hurts") else "unclear"
-            effects[key].append({"architecture": str(arch),
-                                 "change": float(100 * group.delta.mean())})
+        for row in table[table.Variant == reg].itertuples():
+            key = row.Verdict if row.Verdict in ("helps", "hurts") else "unclear"
+            effects[key].append({"architecture": str(row.Architecture),
+                                 "change": float(row.change)})
         changes = [e["change"] for kind in effects.values() for e in kind]
         if changes:  # in the order of the mean change, largest gain first (below)
             variants.append({"variant": reg, **effects,
@@ -126,8 +105,8 @@ def regularisation_finding(runs: pd.DataFrame, regularisations: list[str],
             "seeds": int(runs.seed.nunique())}
 
 
-def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
-                         correct: Any = correct_on_test) -> dict[str, Any]:
+def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame,
+                         best: dict[str, Any]) -> dict[str, Any]:
     """Each architecture's best variant on validation, ranked; and what convolution brings over
     the MLP: the chosen CNN against the MLP's own best variant, same seed, paired test."""
     per_arch = summary.loc[summary.groupby("architecture", sort=False).val.idxmax()]
@@ -143,7 +122,7 @@ def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[s
                          & (summary.regularisation == best["regularisation"])].iloc[0]
         mlp_run = runs[(runs.architecture == "mlp") & (runs.regularisation == mlp.regularisation)
                        & (runs.seed == best["seed"])]
-        p = mcnemar(correct(best["dir"]), correct(mlp_run.dir.iloc[0]))[2] \
+        p = mcnemar(correct_on_test(best["dir"]), correct_on_test(mlp_run.dir.iloc[0]))[2] \
             if len(mlp_run) else None
         finding["mlp"] = {
             "variant": _variant("mlp", mlp.regularisation), "test": float(mlp.test),
@@ -172,11 +151,11 @@ def ensemble_finding(summary: pd.DataFrame, best: dict[str, Any],
 def label_error_finding(best: dict[str, Any]) -> dict[str, Any]:
     """How many of the best run's errors fall on test images whose label is known wrong."""
     with np.load(Path(best["dir"]) / "predictions.npz") as f:
-        wrong = f["predicted"] != f["labels"]
-    known = [i for i in known_label_errors() if i < len(wrong)]
-    return {"errors": int(wrong.sum()), "on_label_errors": int(wrong[known].sum()),
-            "label_errors": len(known), "n_test": len(wrong),
-            "points": float(100 * len(known) / len(wrong))}
+        labels, predicted = f["labels"], f["predicted"]
+    errors, on_label_errors, label_errors = errors_on_known_labels(labels, predicted)
+    return {"errors": errors, "on_label_errors": on_label_errors,
+            "label_errors": label_errors, "n_test": len(labels),
+            "points": float(100 * label_errors / len(labels))}
 
 
 def calibration_finding(calibration: dict[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             "95% interval (%)": f"{percent(ci[0])} – {percent(ci[1])}" if ci else "n/a",
             "Epochs": f"{group['epochs'].mean():.1f}",
             "Training (s)": f"{group['train_seconds'].mean():.1f}",
+            "errors": group["test_errors"].mean(), "params": group["parameters"].iloc[0],
         })
     return pd.DataFrame(rows)
 
@@ -174,6 +175,13 @@ def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
             "helped_list": listed("helps"), "hurt_list": listed("hurts")}
 
 
+def errors_on_known_labels(labels: np.ndarray, predicted: np.ndarray) -> tuple[int, int, int]:
+    """(errors, errors on test images whose label is known to be wrong, such images)."""
+    wrong = predicted != labels
+    known = [i for i in known_label_errors() if i < len(labels)]
+    return int(wrong.sum()), int(wrong[known].sum()), len(known)
+
+
 def error_analysis(run_dir: str, top: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:
     """The run's most confused (true, predicted) pairs, and how many of its errors fall on the
     test images whose label is known to be wrong."""
@@ -186,13 +194,12 @@ def error_analysis(run_dir: str, top: int = 5) -> tuple[pd.DataFrame, dict[str, 
     table = pd.DataFrame({"True digit": pairs.true.astype(str),
                           "Predicted as": pairs.predicted.astype(str),
                           "Test images": pairs["count"].astype(str)}).head(top)
-    label_errors = [i for i in known_label_errors() if i < len(labels)]
-    on_label_errors = int(wrong[label_errors].sum())
+    errors, on_label_errors, label_errors = errors_on_known_labels(labels, predicted)
     return table, {
-        "errors": str(int(wrong.sum())),
+        "errors": str(errors),
         "on_label_errors": str(on_label_errors),
-        "label_errors": str(len(label_errors)),
-        "label_error_points": f"{100 * len(label_errors) / len(labels):.2f}",
+        "label_errors": str(label_errors),
+        "label_error_points": f"{100 * label_errors / len(labels):.2f}",
         "top_pair": (f"{pairs.true.iloc[0]} taken for {pairs.predicted.iloc[0]} "
                      f"({pairs['count'].iloc[0]} images)") if len(pairs) else "none",
     }

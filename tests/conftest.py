@@ -138,7 +138,7 @@ def _run(tmp: Path, arch: str, reg: str, seed: int, wrong: np.ndarray, val: floa
     save_npz(folder / "predictions.npz", labels=labels, predicted=predicted)
     return {"architecture": arch, "regularisation": reg, "seed": seed, "val_accuracy": val,
             "test_accuracy": 1 - len(wrong) / FINDINGS_TEST_IMAGES, "test_errors": len(wrong),
-            "parameters": params, "dir": str(folder)}
+            "parameters": params, "epochs": 1, "train_seconds": 1.0, "dir": str(folder)}
 
 
 def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
