@@ -2,6 +2,8 @@
 # make test    run the linters, then the test suite (unit tests, one end-to-end run on
 #              config/smoke.yaml)
 # make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
+# make bench-demo  after the study: `study predict` from a cold start, the deck's size and
+#              the time it takes to open and to get its live demo ready
 # make lock    rewrite requirements.lock and environment.yml's pins from pyproject.toml
 # make slurm   the smoke study on a real one-machine Slurm cluster (root or sudo; apt)
 
@@ -11,7 +13,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: study smoke test bench lint install clean lock slurm
+.PHONY: study smoke test bench bench-demo lint install clean lock slurm
 
 study: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -29,12 +31,15 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --cores $(CORES) results/data/split.npz results/data/test.npz
 	$(BIN)/python -m study bench all
 
+bench-demo: install
+	$(BIN)/python scripts/bench_demo.py --results results
+
 lint: install
 	$(BIN)/ruff check study tests scripts
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow
 
-install: $(VENV)/.installed node_modules/reveal.js/package.json
+install: $(VENV)/.installed node_modules/.installed
 
 # Exact versions and hashes from requirements.lock, then the package itself without
 # dependencies: a fresh install gets the software the study was measured with.
@@ -53,8 +58,9 @@ lock:
 	    --output-file requirements.lock
 	$(BIN)/python scripts/lock.py
 
-# reveal.js 5.2.1 exactly, from npm (package-lock.json): pandoc's writer needs version 5.
-node_modules/reveal.js/package.json: package.json package-lock.json
+# From npm, exactly as package-lock.json has them: reveal.js 5.2.1 (pandoc's writer needs
+# version 5) and onnxruntime-web (the deck's live demo embeds its WebAssembly).
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 

@@ -10,7 +10,8 @@ full strength.
 The live demo in the deck does the same in JavaScript (study/assets/demo/digit_demo.js); a
 test holds the two to the same output. Keep them in step.
 
-Only numpy, scipy and Pillow: `study predict` must start in well under a second.
+Only numpy, Pillow and (for noisy pictures) scipy: `study predict` must answer in well
+under a second from a cold start.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
-
 from study.errors import StudyError
 
 SIZE = 28  # MNIST's field
@@ -124,6 +123,8 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
 def drop_specks(ink: np.ndarray) -> np.ndarray:
     """Zero every separate blot (8-connected) whose ink is under MIN_SPECK_SHARE of the
     largest blot's: dust and noise, not part of the digit."""
+    from scipy import ndimage  # a third of a second to import: only for noisy pictures
+
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count <= 1:
         return ink

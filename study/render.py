@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from study import live_demo
 from study.errors import RenderError
 from study.io import atomic_path
 
@@ -41,7 +42,7 @@ REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|poster|data-src)\s*=\s*["']?|url
 
 
 def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | None = None,
-           engine: str = "auto") -> None:
+           engine: str = "auto", onnxruntime_web: Path | None = None) -> None:
     """Render `document` (.qmd) with the results in `generated` into `output`.
 
     `generated` holds `figures/*.png`, `tables/*.md`, `variables.yml` and `findings.yml`,
@@ -49,6 +50,8 @@ def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | N
     follows the document's front matter: `typst` gives a PDF, `revealjs` one self-contained
     HTML file. `engine` is "auto" (Quarto when on the PATH, else pandoc), "pandoc" or
     "quarto". `reveal_js` is the local reveal.js 5 (default: node_modules/reveal.js).
+    A deck with the live demo also embeds `generated`/model/best.onnx and onnxruntime-web
+    (default: node_modules/onnxruntime-web).
     """
     document, generated, output = Path(document), Path(generated), Path(output)
     if engine not in ENGINES:
@@ -81,6 +84,7 @@ def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | N
             else:
                 result = render_revealjs(source, options, reveal_js)
             if fmt == "revealjs":
+                live_demo.embed(result, generated / "model" / "best.onnx", onnxruntime_web)
                 check_offline(result)
         except RenderError as err:
             # Paths in the message are those of the staged copy: say where they came from.

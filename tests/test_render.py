@@ -160,7 +160,32 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
                              {"temperature": 1.1, "ece_before": 0.01, "ece_after": 0.004},
                              None, ["none", "augment"])
     (root / "findings.yml").write_text(yaml.safe_dump({"text": findings.word(facts)}))
+    write_tiny_onnx(root / "model" / "best.onnx")
     return root
+
+
+def write_tiny_onnx(path: Path) -> None:
+    """A stand-in for the exported model (pixels -> ten logits, all zero): the deck's live
+    demo embeds one."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("ReduceSum", ["pixels", "axes"], ["total"], keepdims=0),
+         helper.make_node("Mul", ["total", "zeros"], ["zero"]),
+         helper.make_node("Unsqueeze", ["zero", "axis"], ["column"]),
+         helper.make_node("Expand", ["column", "shape"], ["logits"])],
+        "stand_in",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        [helper.make_tensor("axes", TensorProto.INT64, [3], [1, 2, 3]),
+         helper.make_tensor("axis", TensorProto.INT64, [1], [1]),
+         helper.make_tensor("zeros", TensorProto.FLOAT, [], [0.0]),
+         helper.make_tensor("shape", TensorProto.INT64, [2], [1, 10])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +240,7 @@ def test_slides_html(generated: Path, tmp_path: Path) -> None:
     out = tmp_path / "slides.html"
     render(SLIDES, generated, out, engine="pandoc")
     html = out.read_text()
-    check_deck_html(html, main_slides=14)
+    check_deck_html(html, main_slides=15)
     assert "Reveal.initialize" in html
     for value in ("The best model: convnet_bn + augment", "99.45% on test", "55 test errors",
                   "3f2a1bc", "6,000",

@@ -19,7 +19,9 @@ import torch
 import yaml
 
 from study import deck_check
+from study.predict import load_model, predict
 from tests.conftest import REPO, WHEEL_CACHE
+from tests.demo_browser import file_url, open_demo
 from tests.document_checks import (
     abstract_of,
     check_deck_html,
@@ -29,6 +31,7 @@ from tests.document_checks import (
     squeezed,
     variable_numbers,
 )
+from tests.drawn_digits import draw
 
 pytestmark = pytest.mark.e2e
 
@@ -212,7 +215,7 @@ def test_findings_state_the_study_in_both_documents(study: Path) -> None:
                 "label_errors", "selection"):
         assert squeezed(text[key]) in report, key
     html = (study / "results" / "slides" / "slides.html").read_text()
-    check_deck_html(html, main_slides=14)
+    check_deck_html(html, main_slides=15)
     assert text["notes"]["results"].split(":")[0] in html
 
 
@@ -226,6 +229,42 @@ def test_the_deck_fits_every_slide_in_a_browser(study: Path, tmp_path: Path) -> 
         png = tmp_path / f"slide{index}.png"
         deck_check.screenshot(deck, index, png, chromium)
         assert png.stat().st_size > 10_000
+
+
+def test_the_chosen_run_is_exported_and_checked(study: Path) -> None:
+    best = json.loads((study / "results" / "selection" / "best.json").read_text())
+    check = json.loads((study / "results" / "model" / "onnx_check.json").read_text())
+    assert (check["architecture"], check["regularisation"], check["seed"]) == \
+        (best["architecture"], best["regularisation"], best["seed"])
+    assert check["images"] == 10_000 and check["disagreements"] == 0
+    assert check["max_logit_difference"] <= check["tolerance"]
+
+
+def test_predict_reads_with_the_studys_model_by_default(study: Path, tmp_path: Path) -> None:
+    draw(7).save(tmp_path / "seven.png")
+    result = subprocess.run([sys.executable, "-m", "study", "predict", "--json",
+                             str(tmp_path / "seven.png")], cwd=study, capture_output=True,
+                            text=True, env=_environment(), check=False)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["file"] == str(tmp_path / "seven.png") and 0 <= record["digit"] <= 9
+
+
+@pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
+def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: Path) -> None:
+    deck = study / "results" / "slides" / "slides.html"
+    assert deck.stat().st_size < 30e6
+    with open_demo(file_url(deck) + "#/draw-a-digit") as demo:
+        shown = demo.draw(7)
+        demo.canvas().save(tmp_path / "drawn.png")
+        assert demo.network(file_url(deck)) == []
+        assert demo.problems == []
+    # The smoke study's model is weak: what is checked is that the deck runs the study's
+    # exported model on the drawing exactly as `study predict` does.
+    model = load_model(study / "results" / "model" / "best.onnx")
+    (prediction,), _ = predict([tmp_path / "drawn.png"], model)
+    assert shown["digit"] == prediction.digit
+    np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
 
 
 def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,

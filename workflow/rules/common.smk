@@ -111,7 +111,7 @@ def reveal_js():
 
 def document_sources(folder):
     """Every file of report/ or slides/ and of the renderer, so an edit renders again."""
-    assets = [p for p in (REPO / "study" / "assets").glob("*") if p.is_file()]
-    renderer = [REPO / "study" / "render.py", *assets]
+    assets = [p for p in (REPO / "study" / "assets").rglob("*") if p.is_file()]
+    renderer = [REPO / "study" / "render.py", REPO / "study" / "live_demo.py", *assets]
     documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
     return sorted(str(p) for p in documents + renderer)

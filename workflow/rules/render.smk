@@ -63,6 +63,7 @@ rule render_slides:
         GENERATED,
         sources=document_sources("slides"),
         reveal_js_lock=REPO / "package-lock.json",
+        model=rules.export_onnx.output.model,
     output:
         report(
             "results/slides/slides.html",
