@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
 from study.errors import StudyError
 
 SIZE = 28  # MNIST's field
