@@ -215,7 +215,8 @@ class _Version(argparse.Action):
         from study import __version__
         from study.provenance import code_version
 
-        parser.exit(message=f"study {__version__}, code version {code_version()}\n")
+        print(f"study {__version__}, code version {code_version()}")
+        parser.exit()
 
 
 def _export_onnx(args: argparse.Namespace) -> None:

@@ -28,7 +28,7 @@ from study.errors import StudyError
 SIZE = 28  # MNIST's field
 BOX = 20  # the digit is scaled to fit this box
 CENTRE = 14.0  # where MNIST's centres of mass lie, in pixel-index coordinates: [13.5, 14.5)
-MAX_PIXELS = 64_000_000  # larger than any camera; refused before it is decoded
+MAX_PIXELS = 64_000_000  # more than most cameras give; refused before it is decoded
 MIN_INK = 0.15  # weaker strokes than this, on a [0, 1] scale, are not ink
 NOISE_SIGMAS = 4.0  # the paper's noise, read off the border, is cut this far above its level
 PEAK_PERCENTILE = 90.0  # of the inked pixels of a noisy picture: the strokes' full strength
@@ -53,7 +53,7 @@ def load_gray(path: str | Path) -> tuple[np.ndarray, bool]:
     if path.stat().st_size == 0:
         raise ImageInputError(f"{path}: empty file, not an image")
     previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2  # Pillow refuses at twice this; warns above it
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow warns above it (an error here)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -64,8 +64,8 @@ def load_gray(path: str | Path) -> tuple[np.ndarray, bool]:
                 image.load()
                 return _brightness(image), lossy
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ImageInputError(f"{path}: image too large ({err}); at most {MAX_PIXELS:,} "
-                              "pixels") from None
+        raise ImageInputError(f"{path}: image too large, refused before decoding ({err}); "
+                              "shrink it and try again") from None
     except UnidentifiedImageError:
         raise ImageInputError(f"{path}: not an image Pillow can read (PNG, JPEG, BMP, GIF, "
                               "TIFF...)") from None

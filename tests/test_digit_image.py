@@ -161,7 +161,8 @@ def _png_claiming(width: int, height: int) -> bytes:
     (b"", "empty file"),
     (b"this is not a picture\n", "not an image"),
     (b"PK\x03\x04" + bytes(100), "not an image"),
-    (_png_claiming(100_000, 100_000), "too large"),
+    (_png_claiming(100_000, 100_000), "too large"),  # Pillow's own limit: twice ours
+    (_png_claiming(9_000, 8_000), "too large"),  # 72 megapixels: over ours
 ])
 def test_a_file_that_is_no_usable_image_gets_a_clear_error(tmp_path: Path, content: bytes,
                                                             message: str) -> None:

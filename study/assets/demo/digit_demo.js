@@ -76,7 +76,7 @@
       }
     }
     if (count <= 1) { return ink; }
-    var largest = Math.max.apply(null, mass);
+    var largest = mass.reduce(function (a, b) { return Math.max(a, b); }, 0);
     var out = new Float64Array(w * h);
     for (i = 0; i < w * h; i++) {
       out[i] = labels[i] && mass[labels[i]] >= MIN_SPECK_SHARE * largest ? ink[i] : 0;
