@@ -102,6 +102,9 @@ _MEASURE = """
 """
 
 
+_PAYLOAD = re.compile(r'(<script type="application/octet-stream"[^>]*>)[^<]*(</script>)')
+
+
 @dataclass(frozen=True)
 class Slide:
     index: int
@@ -135,7 +138,9 @@ def _chromium(chromium: str, *args: str, timeout: float = 120) -> str:
 
 def measure(html: Path, chromium: str, backup_title: str = "Backup slides") -> list[Slide]:
     """Every slide of the deck `html`, as Chromium lays it out at 1280 × 720."""
-    text = Path(html).read_text(encoding="utf-8")
+    # Data embedded for scripts (the live demo's model and runtime, megabytes of base64)
+    # takes no room on a slide: left out of the copy measured, and of the DOM dumped.
+    text = _PAYLOAD.sub(r"\1\2", Path(html).read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="deck-check-") as tmp:
         probe = Path(tmp) / "deck.html"
         head, body_end, tail = text.rpartition("</body>")
