@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,17 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from study.provenance import cpu_model
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def predict_seconds(results: Path, repeats: int) -> list[float]:
@@ -81,7 +72,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores")
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
     times = predict_seconds(args.results, args.repeats)
     print(f"study predict, one picture, cold start: median {statistics.median(times):.2f} s "
           f"(each run: {', '.join(f'{t:.2f}' for t in times)})")
