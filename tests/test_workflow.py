@@ -263,8 +263,8 @@ def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: 
     # exported model on the drawing exactly as `study predict` does.
     model = load_model(study / "results" / "model" / "best.onnx")
     (prediction,), _ = predict([tmp_path / "drawn.png"], model)
-    assert shown["digit"] == prediction.digit
     np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
+    assert shown["digit"] == int(np.argmax(shown["probabilities"]))  # the digit it shows
 
 
 def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
