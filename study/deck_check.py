@@ -20,6 +20,7 @@ from html import unescape
 from pathlib import Path
 
 from study.errors import RenderError
+from study.live_demo import PAYLOAD_TYPE
 
 # At most this many lines of text on a main slide, to be read from the back of a room.
 MAX_TEXT_LINES = 6
@@ -102,7 +103,7 @@ _MEASURE = """
 """
 
 
-_PAYLOAD = re.compile(r'(<script type="application/octet-stream"[^>]*>)[^<]*(</script>)')
+_PAYLOAD = re.compile(rf'(<script type="{re.escape(PAYLOAD_TYPE)}"[^>]*>)[^<]*(</script>)')
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from study.errors import RenderError
 
 PLACEHOLDER = '<script type="application/x-digit-demo"></script>'
+PAYLOAD_TYPE = "application/octet-stream"  # base64 data for the script, not shown
 DEMO = Path(__file__).resolve().parent / "assets" / "demo"
 SCRIPT, STYLE = DEMO / "digit_demo.js", DEMO / "digit_demo.css"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def runtime_dir(onnxruntime_web: Path | None = None) -> Path:
 def _payload(element_id: str, data: bytes) -> str:
     # base64 never holds '<', so it cannot close the element early.
     encoded = base64.b64encode(data).decode("ascii")
-    return f'<script type="application/octet-stream" id="{element_id}">{encoded}</script>'
+    return f'<script type="{PAYLOAD_TYPE}" id="{element_id}">{encoded}</script>'
 
 
 def embed(html: Path, model: Path, onnxruntime_web: Path | None = None) -> None:

@@ -68,15 +68,16 @@ def export_onnx(best_json: str | Path, test_npz: str | Path, out: str | Path,
     pixels = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
     out = Path(out)
     with atomic_path(out) as tmp:
-        _export(model, pixels[:2], tmp, {
+        opset = _export(model, pixels[:2], tmp, {
             "architecture": meta["architecture"], "regularisation": best["regularisation"],
             "seed": str(best["seed"]), "checkpoint": str(checkpoint),
             "code_version": str(meta.get("code_version", "")),
             "input": "pixels: N x 1 x 28 x 28 float32 in [0, 1], white digit on black, "
                      "MNIST-centred; output: logits of the digits 0-9"})
         check = compare(model, tmp, pixels)
-        check.update(architecture=meta["architecture"], regularisation=best["regularisation"],
-                     seed=best["seed"], checkpoint=str(checkpoint),
+        check.update(opset=opset, architecture=meta["architecture"],
+                     regularisation=best["regularisation"], seed=best["seed"],
+                     checkpoint=str(checkpoint),
                      size_bytes=tmp.stat().st_size)
         if check["disagreements"] or check["max_logit_difference"] > LOGIT_TOLERANCE:
             raise ExportError(
@@ -89,7 +90,8 @@ def export_onnx(best_json: str | Path, test_npz: str | Path, out: str | Path,
 
 
 def _export(model: nn.Module, example: torch.Tensor, path: Path,
-            metadata: dict[str, str]) -> None:
+            metadata: dict[str, str]) -> int:
+    """Write the ONNX graph of `model` to `path`; its opset."""
     import onnx
 
     batch = torch.export.Dim("batch", min=1, max=4096)
@@ -103,6 +105,7 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path,
         proto.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(proto)
     onnx.save_model(proto, str(path))
+    return next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
 
 
 def compare(model: nn.Module, onnx_path: Path, pixels: torch.Tensor) -> dict[str, Any]:
@@ -122,14 +125,7 @@ def compare(model: nn.Module, onnx_path: Path, pixels: torch.Tensor) -> dict[str
             top2 = np.sort(expected, axis=1)[:, -2:]
             clear = (top2[:, 1] - top2[:, 0]) > 2 * LOGIT_TOLERANCE
             disagreements += int(((expected.argmax(1) != found.argmax(1)) & clear).sum())
-    opset = next((o.version for o in _load(onnx_path).opset_import if o.domain in ("", "ai.onnx")),
-                 None)
     return {"images": len(pixels), "disagreements": disagreements,
-            "max_logit_difference": largest, "tolerance": LOGIT_TOLERANCE, "opset": opset,
+            "max_logit_difference": largest, "tolerance": LOGIT_TOLERANCE,
             "torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
 
-
-def _load(path: Path) -> Any:
-    import onnx
-
-    return onnx.load(str(path))

@@ -159,7 +159,6 @@
     for (y = 0; y < nh; y++) {
       for (x = 0; x < nw; x++) { var v = digit[y * nw + x]; total += v; sy += y * v; sx += x * v; }
     }
-    if (total <= 0) { throw new Error("no ink"); }
     var ty = place(sy / total, nh), tx = place(sx / total, nw);
     var field = new Float32Array(SIZE * SIZE);
     for (y = 0; y < nh; y++) { for (x = 0; x < nw; x++) { field[(ty + y) * SIZE + tx + x] = digit[y * nw + x]; } }
@@ -221,13 +220,13 @@
       column.innerHTML = "<span class='fill'></span><span class='label'>" + d + "</span>";
       bars.appendChild(column); columns.push(column);
     }
-    var state = {last: null, pending: false, again: false, drawing: false, inked: false};
+    var state = {last: null, pending: false, again: false, drawing: false};
     window.digitDemo.state = state;
 
     function clear() {
       ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height);
       ctx.fillStyle = "#fff";  // white ink on black, as MNIST
-      state.inked = false; state.last = null; answer.textContent = "?";
+      state.last = null; answer.textContent = "?";
       columns.forEach(function (c) { c.firstChild.style.height = "0%"; c.classList.remove("top"); });
     }
 
@@ -284,12 +283,12 @@
       event.preventDefault(); event.stopPropagation();
       var p = point(event);
       ctx.beginPath(); ctx.moveTo(previous[0], previous[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
-      previous = p; state.inked = true; update();
+      previous = p; update();
     });
     function end(event) {
       if (!state.drawing) { return; }
       event.stopPropagation();
-      state.drawing = false; state.inked = true; update();
+      state.drawing = false; update();
     }
     pad.addEventListener("pointerup", end);
     pad.addEventListener("pointercancel", end);
