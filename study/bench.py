@@ -3,6 +3,9 @@
 - speedrun:   the study's fastest recipe to 99.0% test accuracy, over many seeds.
 - throughput: training and inference images per second, and peak memory, per architecture.
 - scaling:    time per epoch and peak memory against the training-set size.
+- precision:  one training step of every architecture in float32 and bfloat16, each in the
+              contiguous and the channels-last layout, with the mode `auto` picks marked:
+              the check of the precision rule on the machine it runs on.
 
 Speedrun recipe (hyper-parameters chosen on the validation split): see SPEEDRUN below.
 """
@@ -27,7 +30,8 @@ from study.data import load_arrays, load_training_data, to_inputs
 from study.engine import TrainSettings, autocast, pick_device, predict, sync, train
 from study.errors import DataError
 from study.io import write_json
-from study.models import create_model, list_models
+from study.models import create_model, list_models, width
+from study.precision import AUTO, Precision, capabilities_record, choose_precision
 from study.provenance import code_version, cpu_model, device_name
 
 TARGET = 0.99
@@ -37,7 +41,7 @@ SPEEDRUN_ARCH = "speednet"
 # 2.6 s; 160: 99.18% in 2.5 s; 192: 99.11% in 2.4 s; 224: 99.08% in 2.3 s.
 SPEEDRUN = TrainSettings(
     max_epochs=1, batch_size=192, lr=0.012, weight_decay=5e-4, label_smoothing=0.05,
-    schedule="onecycle", patience=1, channels_last=True, bf16=True,
+    schedule="onecycle", patience=1, channels_last=True, bf16=AUTO,
 )
 STUDY = TrainSettings()  # the study's own settings, measured by throughput
 SCALING = dataclasses.replace(STUDY, max_epochs=1, patience=1)
@@ -49,9 +53,11 @@ def _quiet(_: str) -> None:
 
 
 def environment(device: torch.device) -> dict[str, Any]:
-    """What a benchmark figure depends on: code, device, CPU model, versions, threads."""
+    """What a benchmark figure depends on: code, device, CPU model and capabilities (two
+    CPUs of one name can differ in them), versions, threads."""
     return {"code_version": code_version(), "device": device_name(device),
             "device_type": device.type, "cpu": cpu_model(),
+            "cpu_capabilities": capabilities_record(),
             "torch": str(torch.__version__), "threads": torch.get_num_threads(),
             "python": platform.python_version()}
 
@@ -86,10 +92,12 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
     # One model, re-initialised for every seed: a compiled graph is then reused, not rebuilt.
     model = create_model(SPEEDRUN_ARCH)
 
+    precision = choose_precision(device, settings.bf16, settings.channels_last)
+
     def run(seed: int) -> tuple[float, float, float]:
         reinitialise(model, seed)
         result = train(model, data, settings, seed=seed, log=_quiet)
-        logits = predict(model, test_x, settings.eval_batch_size, settings.bf16)
+        logits = predict(model, test_x, settings.eval_batch_size, precision.bf16)
         accuracy = (logits.argmax(1) == test_y).float().mean().item()
         return result.train_seconds, accuracy, result.history[-1]["val_accuracy"]
 
@@ -106,7 +114,7 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
             f"validation {100 * val:.2f}%")
     return {
         **environment(device), "architecture": SPEEDRUN_ARCH,
-        "settings": dataclasses.asdict(settings), "seeds": seeds,
+        "settings": dataclasses.asdict(settings), **precision.record(), "seeds": seeds,
         "n_train": len(data.train_x), "setup_seconds": setup_seconds,
         "warmup_seconds": warmup_seconds, "train_seconds": seconds,
         "test_accuracy": accuracies, "val_accuracy": val_accuracies,
@@ -158,40 +166,102 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
     torch.set_num_threads(threads)
     device = torch.device(device_str)
     start_mb = _memory_mark(device)
-    settings = STUDY
+    precision = choose_precision(device, STUDY.bf16, STUDY.channels_last)
+    model, x, step = _training_step(create_model(name), device, batch_size, precision)
+    model.train()
+    train_seconds = _timed(step, steps, device)
+    model.eval()
+    big = x.repeat(4, 1, 1, 1)  # inference batches are larger: no gradients to keep
+    infer_seconds = _timed(lambda: predict(model, big, len(big), precision.bf16), steps,
+                           device)
+    return {"architecture": name, "batch_size": batch_size,
+            "train_images_per_second": steps * batch_size / train_seconds,
+            "inference_images_per_second": steps * len(big) / infer_seconds,
+            **_memory(device, start_mb)}
+
+
+def _training_step(model: torch.nn.Module, device: torch.device, batch_size: int,
+                   precision: Precision) -> tuple[torch.nn.Module, torch.Tensor, Any]:
+    """The model and a batch on `device` in `precision`'s layout, and one AdamW step of the
+    study's engine on them (autocast as `precision` says), to time."""
     torch.manual_seed(0)
-    model = create_model(name).to(device=device, memory_format=torch.channels_last)
+    model = model.to(device=device, memory_format=precision.memory_format)
     x = torch.randn(batch_size, 1, 28, 28, device=device).contiguous(
-        memory_format=torch.channels_last)
+        memory_format=precision.memory_format)
     y = torch.randint(0, 10, (batch_size,), device=device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
 
     def step() -> None:
-        with autocast(device, settings.bf16):
+        with autocast(device, precision.bf16):
             loss = F.cross_entropy(model(x).float(), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
 
-    def timed(fn: Any, n: int) -> float:
-        for _ in range(max(2, n // 5)):  # warm-up
-            fn()
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        sync(device)
-        return time.perf_counter() - start
+    return model, x, step
 
-    model.train()
-    train_seconds = timed(step, steps)
-    model.eval()
-    big = x.repeat(4, 1, 1, 1)  # inference batches are larger: no gradients to keep
-    infer_seconds = timed(lambda: predict(model, big, len(big), settings.bf16), steps)
-    return {"architecture": name, "batch_size": batch_size,
-            "train_images_per_second": steps * batch_size / train_seconds,
-            "inference_images_per_second": steps * len(big) / infer_seconds,
-            **_memory(device, start_mb)}
+
+def _timed(fn: Any, n: int, device: torch.device) -> float:
+    """Seconds that `n` calls of `fn` take, after a warm-up."""
+    for _ in range(max(2, n // 5)):
+        fn()
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+# The four modes the precision benchmark times: (bf16, channels_last).
+MODES = [(False, False), (False, True), (True, False), (True, True)]
+PRECISION_WIDTH = 16  # the width of the default study's models (config/config.yaml)
+
+
+def precision_modes(device: torch.device, batch_size: int, steps: int) -> dict[str, Any]:
+    """Milliseconds per training step (median of `steps`) of every architecture in each
+    precision and layout, with the mode `auto` picks on this machine marked."""
+    auto = choose_precision(device, AUTO, STUDY.channels_last)
+    rows = []
+    for name in list_models():
+        options = {"width": PRECISION_WIDTH} if width(name, {}) is not None else {}
+        row: dict[str, Any] = {"architecture": name, **options}
+        for bf16, channels_last in MODES:
+            precision = Precision(bf16, channels_last, "benchmark")
+            model, _, step = _training_step(create_model(name, **options), device,
+                                            batch_size, precision)
+            model.train()
+            for _ in range(2):  # warm-up: oneDNN picks and caches its kernels
+                step()
+            times = []
+            for _ in range(steps):
+                sync(device)
+                start = time.perf_counter()
+                step()
+                sync(device)
+                times.append(time.perf_counter() - start)
+            row[_mode_name(precision)] = 1000 * statistics.median(times)
+        row["auto"] = _mode_name(auto)
+        fastest = min((_mode_name(Precision(b, c, "")) for b, c in MODES), key=row.get)
+        row["fastest"] = fastest
+        rows.append(row)
+    return {**environment(device), "batch_size": batch_size, "steps": steps,
+            "auto": auto.record(), "models": rows}
+
+
+def _mode_name(precision: Precision) -> str:
+    return f"{precision.dtype} {precision.layout}"
+
+
+def precision_table(result: dict[str, Any]) -> str:
+    """The benchmark as a markdown table, the mode `auto` picks in bold."""
+    modes = [_mode_name(Precision(b, c, "")) for b, c in MODES]
+    lines = ["| architecture | " + " | ".join(modes) + " |",
+             "| --- |" + " ---: |" * len(modes)]
+    for row in result["models"]:
+        cells = [f"**{row[m]:.1f}**" if m == row["auto"] else f"{row[m]:.1f}" for m in modes]
+        lines.append(f"| {row['architecture']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _in_fresh_process(fn: Any, *args: Any) -> Any:
@@ -203,8 +273,8 @@ def _in_fresh_process(fn: Any, *args: Any) -> Any:
 def throughput(device: torch.device, batch_size: int, steps: int) -> dict[str, Any]:
     rows = [_in_fresh_process(_throughput_one, name, str(device), batch_size, steps,
                               torch.get_num_threads()) for name in list_models()]
-    return {**environment(device), "bf16": STUDY.bf16, "channels_last": True,
-            "models": rows}
+    precision = choose_precision(device, STUDY.bf16, STUDY.channels_last)
+    return {**environment(device), **precision.record(), "models": rows}
 
 
 def _scaling_one(train_npz: Path, split_npz: Path, device_str: str, architecture: str,
@@ -256,6 +326,18 @@ def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seed
         best = max(result["models"], key=lambda r: r["train_images_per_second"])
         summary.append(f"throughput: fastest {best['architecture']} "
                        f"{best['train_images_per_second']:,.0f} img/s training")
+    if which in ("precision", "all"):
+        result = precision_modes(device, STUDY.batch_size,
+                                 steps=10 if device.type == "cpu" else 50)
+        write_json(out_dir / "precision.json", result)
+        print(f"milliseconds per training step (batch {result['batch_size']}, median of "
+              f"{result['steps']}; bold: what auto picks, "
+              f"{result['auto']['precision_reason']}):")
+        print(precision_table(result), end="")
+        slower = [r["architecture"] for r in result["models"] if r["auto"] != r["fastest"]]
+        summary.append(f"precision: auto picks {result['models'][0]['auto']}"
+                       + (f"; another mode is faster for {', '.join(slower)}" if slower
+                          else ", the fastest mode of every architecture"))
     if which in ("scaling", "all"):
         result = scaling(train_npz, split_npz, device, "convnet_bn", SCALING_SIZES)
         write_json(out_dir / "scaling.json", result)

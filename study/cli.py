@@ -396,8 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", type=Path, help="also print it to this PDF, as a browser does")
     p.set_defaults(func=_check_deck)
 
-    p = sub.add_parser("bench", help="speed benchmarks: speedrun, throughput, scaling")
-    p.add_argument("which", choices=["speedrun", "throughput", "scaling", "all"])
+    p = sub.add_parser("bench", help="speed benchmarks: speedrun, throughput, scaling, "
+                                     "precision")
+    p.add_argument("which", choices=["speedrun", "throughput", "scaling", "precision", "all"])
     p.add_argument("--data-dir", type=Path, default=Path("results/data"),
                    help="folder of train.npz, split.npz and test.npz")
     p.add_argument("--out-dir", type=Path, default=Path("results/bench"))

@@ -11,7 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from study.augment import random_distortion
 from study.data import DeviceData, one_hot
 from study.errors import ConfigError
 from study.io import atomic_path
+from study.precision import AUTO, Precision, choose_precision
 
 
 @dataclass
@@ -45,7 +46,7 @@ class TrainSettings:
     elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0 = none)
     elastic_sigma: float = 4.0  # smoothness of the elastic field, in pixels
     channels_last: bool = True
-    bf16: bool = True  # bfloat16 autocast
+    bf16: bool | str = AUTO  # bfloat16 autocast: true, false, or auto (where the hardware has it)
     compile: bool = False  # torch.compile the model (CUDA)
     eval_batch_size: int = 2000
 
@@ -58,6 +59,12 @@ class TrainSettings:
             raise ConfigError(f"unknown training settings: {', '.join(unknown)}")
         checked = {}
         for key, value in values.items():
+            if key == "bf16":
+                if value not in (True, False, AUTO):
+                    raise ConfigError(f"training.bf16 must be true, false or {AUTO}, "
+                                      f"got {value!r}")
+                checked[key] = value
+                continue
             kind = type(known[key].default)
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -88,8 +95,8 @@ class TrainResult:
     best_state: dict[str, torch.Tensor]
     best_epoch: int
     train_seconds: float
+    precision: Precision
     stopped_early: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @torch.no_grad()
@@ -104,10 +111,10 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000,
     return torch.cat(outputs)
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: TrainSettings
-             ) -> tuple[float, float]:
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+             bf16: bool) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of `model` on (x, y)."""
-    logits = predict(model, x, settings.eval_batch_size, settings.bf16)
+    logits = predict(model, x, batch_size, bf16)
     loss = F.cross_entropy(logits, y).item()
     accuracy = (logits.argmax(1) == y).float().mean().item()
     return loss, accuracy
@@ -134,7 +141,8 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     """
     device = data.train_x.device
     generator = torch.Generator(device=device).manual_seed(seed)
-    memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+    precision = choose_precision(device, settings.bf16, settings.channels_last)
+    memory_format = precision.memory_format
     model = model.to(device=device, memory_format=memory_format)
     train_x = data.train_x.contiguous(memory_format=memory_format)
     val_x = data.val_x.contiguous(memory_format=memory_format)
@@ -160,7 +168,7 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     history: list[dict[str, float]] = []
     best_key = (-1.0, 0.0)
     best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
-    identity = _run_identity(model, data, settings, seed)
+    identity = _run_identity(model, data, settings, seed, precision)
     state = _load_resume_state(resume, identity, log) if resume is not None else None
     first_epoch = 1
     if state is not None:
@@ -196,7 +204,7 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
                                       elastic_alpha=settings.elastic_alpha,
                                       elastic_sigma=settings.elastic_sigma,
                                       background=background)
-            with autocast(device, settings.bf16):
+            with autocast(device, precision.bf16):
                 logits = step_model(x)
                 loss = F.cross_entropy(logits.float(), targets[idx],
                                        label_smoothing=settings.label_smoothing)
@@ -211,7 +219,8 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
         sync(device)
         seconds = time.perf_counter() - start  # the optimisation steps alone
         train_seconds += seconds
-        val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings)
+        val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings.eval_batch_size,
+                                          precision.bf16)
         history.append({
             "epoch": epoch, "train_loss": total_loss.item() / n,
             "train_accuracy": correct.item() / n, "val_loss": val_loss,
@@ -242,14 +251,16 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     # Also true of a run resumed after it had stopped: read from its history, not the loop.
     stopped_early = waited >= settings.patience and len(history) < settings.max_epochs
     model.load_state_dict(best_state)
-    return TrainResult(history, best_state, best_epoch, train_seconds, stopped_early)
+    return TrainResult(history, best_state, best_epoch, train_seconds, precision,
+                       stopped_early)
 
 
 def _run_identity(model: nn.Module, data: DeviceData, settings: TrainSettings,
-                  seed: int) -> dict[str, Any]:
+                  seed: int, precision: Precision) -> dict[str, Any]:
     """What a saved state must match to be continued: the same run, not merely the same
-    folder (another setting, seed, model or data starts over)."""
+    folder (another setting, seed, model, data or precision starts over)."""
     return {"settings": dataclasses.asdict(settings), "seed": seed,
+            "precision": [precision.bf16, precision.channels_last],
             "model": type(model).__name__,
             "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
             "n_train": len(data.train_x), "n_val": len(data.val_x)}

@@ -21,6 +21,7 @@ from study.data import NUM_CLASSES, load_arrays, to_inputs
 from study.engine import pick_device, predict
 from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
+from study.precision import run_precision
 
 CLASSES = list(range(NUM_CLASSES))
 
@@ -52,11 +53,14 @@ def evaluate_run(checkpoint: Path, test_npz: Path, out_dir: Path, device: str = 
     model, meta = load_checkpoint(checkpoint, dev)
     images, labels = load_arrays(test_npz)
     norm = meta["normalisation"]
-    x = to_inputs(images, norm["mean"], norm["std"], dev)
-    logits = predict(model, x, batch_size)
+    precision = run_precision(meta, dev)
+    x = to_inputs(images, norm["mean"], norm["std"], dev).contiguous(
+        memory_format=precision.memory_format)
+    logits = predict(model.to(memory_format=precision.memory_format), x, batch_size,
+                     precision.bf16)
     probabilities = torch.softmax(logits.double(), 1).cpu().numpy()
     labels = labels.astype(np.int64)
-    metrics = test_metrics(labels, probabilities)
+    metrics = {**test_metrics(labels, probabilities), **precision.record()}
     confusion = pd.DataFrame(confusion_matrix(labels, probabilities.argmax(1), labels=CLASSES),
                              index=pd.Index(CLASSES, name="true"), columns=CLASSES)
     out_dir = Path(out_dir)

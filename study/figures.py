@@ -30,6 +30,7 @@ from study.data import load_arrays, load_split, to_inputs
 from study.engine import pick_device, predict
 from study.io import atomic_path, read_json, write_json
 from study.mnist import known_label_errors
+from study.precision import run_precision
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 DIGITS = list(range(10))
@@ -226,10 +227,12 @@ def reliability_figure(before: Reliability, after: Reliability, temperature: flo
 
 
 def calibration_figure(run_dir: Path, model: nn.Module, val_x: torch.Tensor,
-                       val_labels: np.ndarray, title: str, path: Path) -> dict[str, float]:
-    """Fit T on the validation split, then draw the test set's reliability with and without
-    it; returns T and both ECEs for the report."""
-    val_logits = predict(model, val_x).double().cpu().numpy()
+                       val_labels: np.ndarray, title: str, path: Path,
+                       bf16: bool = False) -> dict[str, float]:
+    """Fit T on the validation split (logits in the precision the test predictions were
+    made in), then draw the test set's reliability with and without it; returns T and both
+    ECEs for the report."""
+    val_logits = predict(model, val_x, bf16=bf16).double().cpu().numpy()
     temperature = fit_temperature(val_logits, val_labels)
     with np.load(run_dir / "predictions.npz") as f:
         probabilities, labels = f["probabilities"], f["labels"]
@@ -284,5 +287,6 @@ def best_model_figures(best_json: Path, train_npz: Path, split_npz: Path, test_n
     val_x = to_inputs(train_images[val_idx], norm["mean"], norm["std"], dev)
     calibration = calibration_figure(run_dir, model, val_x, train_labels[val_idx].astype(int),
                                      f"Reliability of {name} on the test set",
-                                     out_dir / "reliability.png")
+                                     out_dir / "reliability.png",
+                                     bf16=run_precision(meta, dev).bf16)
     write_json(calibration_json, {**calibration, "run": best["dir"]})

@@ -20,6 +20,7 @@ from study.engine import predict
 from study.figures import DIGITS, PALETTE, filters_figure, save
 from study.io import read_json, write_text
 from study.models import create_model
+from study.precision import run_precision
 
 EPSILONS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 
@@ -234,7 +235,8 @@ def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
         if key not in moved:
             moved[key] = _inputs(meta, images[keep], device)[0]
         x = moved[key]
-        features = predict(model.features, x).cpu().numpy()
+        bf16 = run_precision(meta, device).bf16
+        features = predict(model.features, x, bf16=bf16).cpu().numpy()
         start = time.perf_counter()
         xy = inside.embed_2d(features)
         print(f"{title}: PCA and t-SNE of {len(features):,} embeddings of "

@@ -12,6 +12,7 @@ import pandas as pd
 
 from study import mnist
 from study.io import write_text
+from study.precision import cpu_capabilities
 from study.provenance import code_version, cpu_model
 
 # The packages whose version can change a result or a document, in the order printed.
@@ -55,6 +56,7 @@ def machine() -> dict[str, str]:
     gpu = (", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
            if torch.cuda.is_available() else "none")
     return {"Operating system": platform.platform(), "CPU": cpu_model(),
+            "CPU capabilities": cpu_capabilities().summary(),
             "CPU cores": str(os.cpu_count()), "Memory": memory_gib(), "GPU": gpu,
             "Code version": code_version()}
 

@@ -43,7 +43,28 @@ def collect_runs(summaries: list[Path]) -> pd.DataFrame:
         folder = Path(summary).parent
         row = {**read_json(summary), **read_json(folder / "metrics.json"), "dir": str(folder)}
         rows.append(row)
-    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "threads", "dir"]]
+    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "threads",
+                               *PRECISION_COLUMNS, "dir"]]
+
+
+# What each run's train.json records of the precision it trained in (study.precision).
+PRECISION_COLUMNS = ["precision", "memory_layout", "precision_reason"]
+LAYOUT_NAMES = {"channels_last": "the channels-last layout",
+                "contiguous": "the contiguous (NCHW) layout"}
+
+
+def precision_sentence(runs: pd.DataFrame) -> str:
+    """How the runs computed and why, for the reproducibility appendix: one clause when they
+    all agree, the count of each mode when machines of several kinds trained them."""
+    modes = runs.groupby(PRECISION_COLUMNS, sort=False).size()
+    if len(modes) == 1:
+        (dtype, layout, reason), = modes.index
+        return f"every run computed in {dtype} with {LAYOUT_NAMES[layout]}, because {reason}"
+    counts = runs.groupby(["precision", "memory_layout"], sort=False).size()
+    parts = [f"{n} in {dtype} with {LAYOUT_NAMES[layout]}"
+             for (dtype, layout), n in counts.items()]
+    return ("the runs computed in more than one mode, as the machine each ran on decided ("
+            + ", ".join(parts) + ")")
 
 
 def percent(x: float) -> str:
@@ -345,6 +366,7 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
             "max_epochs": str(max_epochs),
             "device": str(runs.device_name.iloc[0]),
             "threads": str(int(runs.threads.max())),
+            "precision": precision_sentence(runs),
             "code_version": code_version(),
             "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
         },

@@ -68,6 +68,7 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "val_loss": best["val_loss"], "train_seconds": result.train_seconds,
         "device": str(dev), "device_name": device_name(dev), "threads": torch.get_num_threads(),
         "n_train": len(data.train_x), "n_val": len(data.val_x),
+        **result.precision.record(),
     }
     write_text(out_dir / "history.csv", history_csv(result.history))
     write_json(out_dir / "train.json", summary)
@@ -75,6 +76,7 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
                     model_kwargs=model_kwargs, regularisation=regularisation, seed=seed,
                     settings=vars(run_settings), normalisation={"mean": split.mean,
                                                                 "std": split.std},
-                    best_epoch=result.best_epoch, code_version=code_version())
+                    best_epoch=result.best_epoch, code_version=code_version(),
+                    precision=result.precision.record())
     resume.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return summary

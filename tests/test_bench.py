@@ -136,6 +136,31 @@ def test_throughput_counts_the_timed_images_only(monkeypatch: pytest.MonkeyPatch
     assert row["inference_images_per_second"] == 3 * 4 * 16
 
 
+def test_precision_times_every_mode_and_marks_the_one_auto_picks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every architecture in the four modes; with a clock that ticks once per reading each
+    step lasts exactly one second; the mode `auto` picks is the rule's, bold in the table."""
+    monkeypatch.setattr(bench.time, "perf_counter", FakeClock())
+    monkeypatch.setattr(bench, "list_models", lambda: ["mlp", "convnet_bn"])
+    result = bench.precision_modes(torch.device("cpu"), batch_size=8, steps=2)
+    auto = bench.choose_precision("cpu", "auto", bench.STUDY.channels_last)
+    assert result["auto"] == auto.record()
+    assert set(result["cpu_capabilities"]) >= {"avx2", "avx512", "avx512_bf16", "amx"}
+    modes = ["float32 contiguous", "float32 channels_last", "bfloat16 contiguous",
+             "bfloat16 channels_last"]
+    assert [r["architecture"] for r in result["models"]] == ["mlp", "convnet_bn"]
+    assert "width" not in result["models"][0] and result["models"][1]["width"] == 16
+    for row in result["models"]:
+        assert [row[m] for m in modes] == [1000.0] * 4  # milliseconds, the median step
+        assert row["auto"] == f"{auto.dtype} {auto.layout}"
+    table = bench.precision_table(result).splitlines()
+    assert table[0] == "| architecture | " + " | ".join(modes) + " |"
+    for line in table[2:]:
+        cells = line.strip("|").split("|")[1:]
+        assert [c.strip() for c in cells].count("**1000.0**") == 1
+        assert cells[modes.index(row["auto"])].strip() == "**1000.0**"
+
+
 def _hold_memory(megabytes: int) -> dict[str, float]:
     start = bench._memory_mark(torch.device("cpu"))
     block = np.ones(megabytes * 2**20, dtype=np.uint8)  # written, so resident

@@ -57,7 +57,7 @@ def test_best_epoch_weights_are_restored(monkeypatch: pytest.MonkeyPatch) -> Non
     scripted = iter([(1.0, 0.50), (0.5, 0.90), (0.8, 0.70), (0.9, 0.60)])  # (loss, accuracy)
     snapshots: list[dict[str, torch.Tensor]] = []
 
-    def scripted_evaluate(model, x, y, settings):  # called once after every epoch
+    def scripted_evaluate(model, x, y, batch_size, bf16):  # called once after every epoch
         snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
         return next(scripted)
 

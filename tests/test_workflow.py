@@ -146,6 +146,22 @@ def test_every_run_is_in_the_table(study: Path) -> None:
     assert runs.test_accuracy.between(0.1, 1.0).all()
 
 
+def test_every_run_records_the_precision_the_rule_chose(study: Path) -> None:
+    """smoke.yaml says `bf16: auto`: each run and its evaluation computed in what the rule
+    picks on this machine, whichever that is, and the appendix says so."""
+    from study.precision import choose_precision
+
+    chosen = choose_precision("cpu", "auto", True)
+    runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
+    assert (runs.precision == chosen.dtype).all() and (runs.memory_layout == chosen.layout).all()
+    assert (runs.precision_reason == chosen.reason).all()
+    for folder in runs.dir:
+        metrics = json.loads((study / folder / "metrics.json").read_text())
+        assert metrics["precision"] == chosen.dtype
+    variables = yaml.safe_load((study / "results" / "variables.yml").read_text())
+    assert variables["study"]["precision"].startswith(f"every run computed in {chosen.dtype}")
+
+
 def test_every_run_trains_with_its_architectures_searched_learning_rate(study: Path) -> None:
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
     config = smoke_config()

@@ -1,0 +1,130 @@
+"""The precision rule: bfloat16 only where the hardware computes it, the same choice every
+time on one machine, each kind of machine faked through what PyTorch reports."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from study import precision
+from study.engine import TrainSettings, predict, train
+from study.errors import ConfigError
+from study.precision import AUTO, CpuCapabilities, choose_precision, decide, run_precision
+
+# The three CPUs the study runs on, as PyTorch (cpuinfo) reports them.
+XEON_AMX = CpuCapabilities("AVX512", avx2=True, avx512=True, avx512_bf16=True, amx=True)
+EPYC_AVX512_BF16 = CpuCapabilities("AVX512", avx2=True, avx512=True, avx512_bf16=True,
+                                   amx=False)
+EPYC_ZEN3_AVX2 = CpuCapabilities("AVX2", avx2=True, avx512=False, avx512_bf16=False,
+                                 amx=False)
+OLD_AVX512 = CpuCapabilities("AVX512", avx2=True, avx512=True, avx512_bf16=False, amx=False)
+NO_SIMD = CpuCapabilities("DEFAULT", avx2=False, avx512=False, avx512_bf16=False, amx=False)
+
+
+@pytest.mark.parametrize(("cpu", "bf16"), [
+    (XEON_AMX, True), (EPYC_AVX512_BF16, True), (EPYC_ZEN3_AVX2, False), (OLD_AVX512, False),
+    (NO_SIMD, False)])
+def test_auto_on_each_kind_of_cpu(cpu: CpuCapabilities, bf16: bool) -> None:
+    chosen = decide("cpu", AUTO, True, cpu=cpu)
+    assert chosen.bf16 is bf16
+    assert chosen.dtype == ("bfloat16" if bf16 else "float32")
+    assert chosen.channels_last  # the layout setting is kept as it is
+    assert chosen.reason.startswith("training.bf16 is auto and the CPU ")
+    if bf16:
+        assert "AVX-512-BF16" in chosen.reason
+        assert ("AMX" in chosen.reason) is cpu.amx
+    else:
+        assert "emulated" in chosen.reason
+
+
+@pytest.mark.parametrize(("cuda_bf16", "bf16"), [(True, True), (False, False)])
+def test_auto_on_a_gpu_follows_its_bf16_support(cuda_bf16: bool, bf16: bool) -> None:
+    # The host CPU plays no part on a GPU.
+    assert decide("cuda", AUTO, False, cpu=EPYC_ZEN3_AVX2, cuda_bf16=cuda_bf16).bf16 is bf16
+    assert decide("cuda", AUTO, False, cpu=XEON_AMX, cuda_bf16=cuda_bf16).bf16 is bf16
+
+
+@pytest.mark.parametrize("forced", [True, False])
+@pytest.mark.parametrize("cpu", [XEON_AMX, EPYC_ZEN3_AVX2])
+def test_true_and_false_force_the_mode(forced: bool, cpu: CpuCapabilities) -> None:
+    chosen = decide("cpu", forced, False, cpu=cpu)
+    assert chosen.bf16 is forced and not chosen.channels_last
+    assert chosen.reason == f"training.bf16 is {str(forced).lower()}"
+
+
+def test_a_bad_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="true, false or 'auto'"):
+        decide("cpu", "yes", True, cpu=XEON_AMX)
+    with pytest.raises(ConfigError, match="training.bf16 must be true, false or auto"):
+        TrainSettings.from_dict({"bf16": "sometimes"})
+    assert TrainSettings.from_dict({"bf16": "auto"}).bf16 == AUTO
+    assert TrainSettings().bf16 == AUTO  # the default
+
+
+def test_this_machine_reads_its_own_capabilities_and_decides_the_same_every_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = choose_precision("cpu")
+    assert all(choose_precision("cpu") == first for _ in range(3))
+    assert first.bf16 is precision.cpu_capabilities().native_bf16
+    # What PyTorch reports is what decides: fake an AMX CPU, then one with AVX2 only.
+    for name, amx in [("_is_amx_tile_supported", True), ("_is_amx_tile_supported", False)]:
+        monkeypatch.setattr(torch.cpu, name, lambda amx=amx: amx, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False,
+                            raising=False)
+        assert choose_precision("cpu").bf16 is amx
+
+
+def test_a_missing_report_counts_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older PyTorch without the helpers: no native bfloat16 is assumed, never a crash."""
+    for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        monkeypatch.delattr(torch.cpu, name, raising=False)
+    assert choose_precision("cpu").bf16 is False
+
+
+def test_capabilities_summary_names_every_flag() -> None:
+    assert EPYC_ZEN3_AVX2.summary() == "AVX2 yes, AVX-512 no, AVX-512-BF16 no, AMX no"
+    assert set(precision.capabilities_record()) == {"capability", "avx2", "avx512",
+                                                   "avx512_bf16", "amx"}
+
+
+def test_a_trained_run_is_predicted_with_its_own_setting_through_the_rule() -> None:
+    assert run_precision({"settings": {"bf16": False}}, "cpu").bf16 is False
+    assert run_precision({"settings": {"bf16": True, "channels_last": False}}, "cpu") \
+        == decide("cpu", True, False, cpu=XEON_AMX)
+    assert run_precision({}, "cpu") == choose_precision("cpu", AUTO)
+
+
+def test_training_records_the_mode_it_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine asks the rule, trains in what it says and reports it; a faked AVX2 CPU
+    trains in float32 whatever this machine is."""
+    monkeypatch.setattr(precision, "cpu_capabilities", lambda: EPYC_ZEN3_AVX2)
+    from study.data import DeviceData
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1, 28, 28, generator=generator)
+    y = torch.randint(0, 10, (64,), generator=generator)
+    seen = []
+    original = precision.choose_precision
+    monkeypatch.setattr("study.engine.choose_precision",
+                        lambda *a, **k: seen.append(original(*a, **k)) or seen[-1])
+    from study.models import create_model
+
+    torch.manual_seed(0)
+    result = train(create_model("lenet5"), DeviceData(x, y, x[:16], y[:16]),
+                   TrainSettings(max_epochs=1, batch_size=32), seed=0, log=lambda _: None)
+    assert result.precision == seen[0]
+    assert result.precision.record() == {
+        "precision": "float32", "memory_layout": "channels_last",
+        "precision_reason": seen[0].reason}
+
+
+def test_bfloat16_predictions_stay_close_to_float32() -> None:
+    """Whichever mode a machine picks, predictions differ only by rounding."""
+    from study.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("lenet5").eval()
+    x = torch.randn(256, 1, 28, 28)
+    fp32, bf16 = predict(model, x, 128, bf16=False), predict(model, x, 128, bf16=True)
+    assert not torch.equal(fp32, bf16)
+    assert ((bf16 - fp32).abs().amax(1) / fp32.abs().amax(1)).max() < 0.05
