@@ -213,8 +213,9 @@ def _timed(fn: Any, n: int, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-# The four modes the precision benchmark times: (bf16, channels_last).
-MODES = [(False, False), (False, True), (True, False), (True, True)]
+# The four modes the precision benchmark times.
+MODES = [Precision(bf16, channels_last, "benchmark") for bf16 in (False, True)
+         for channels_last in (False, True)]
 PRECISION_WIDTH = 16  # the width of the default study's models (config/config.yaml)
 
 
@@ -226,8 +227,7 @@ def precision_modes(device: torch.device, batch_size: int, steps: int) -> dict[s
     for name in list_models():
         options = {"width": PRECISION_WIDTH} if width(name, {}) is not None else {}
         row: dict[str, Any] = {"architecture": name, **options}
-        for bf16, channels_last in MODES:
-            precision = Precision(bf16, channels_last, "benchmark")
+        for precision in MODES:
             model, _, step = _training_step(create_model(name, **options), device,
                                             batch_size, precision)
             model.train()
@@ -242,8 +242,7 @@ def precision_modes(device: torch.device, batch_size: int, steps: int) -> dict[s
                 times.append(time.perf_counter() - start)
             row[_mode_name(precision)] = 1000 * statistics.median(times)
         row["auto"] = _mode_name(auto)
-        fastest = min((_mode_name(Precision(b, c, "")) for b, c in MODES), key=row.get)
-        row["fastest"] = fastest
+        row["fastest"] = min(map(_mode_name, MODES), key=row.get)
         rows.append(row)
     return {**environment(device), "batch_size": batch_size, "steps": steps,
             "auto": auto.record(), "models": rows}
@@ -255,7 +254,7 @@ def _mode_name(precision: Precision) -> str:
 
 def precision_table(result: dict[str, Any]) -> str:
     """The benchmark as a markdown table, the mode `auto` picks in bold."""
-    modes = [_mode_name(Precision(b, c, "")) for b, c in MODES]
+    modes = [_mode_name(m) for m in MODES]
     lines = ["| architecture | " + " | ".join(modes) + " |",
              "| --- |" + " ---: |" * len(modes)]
     for row in result["models"]:

@@ -110,10 +110,9 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path,
 
 def compare(model: nn.Module, onnx_path: Path, pixels: torch.Tensor) -> dict[str, Any]:
     """PyTorch against onnxruntime on `pixels`: how many predictions differ and by how
-    much the logits do. Both in float32 whatever precision the run trained in
-    (study.precision.FLOAT32): the exported graph is float32, and so is what it is checked
-    against. A difference between two nearly tied logits is not held against
-    the export."""
+    much the logits do. Both in float32 whatever precision the run trained in: the
+    exported graph is float32, and so is what it is checked against. A difference between
+    two nearly tied logits is not held against the export."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

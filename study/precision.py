@@ -81,9 +81,6 @@ class Precision:
                 "precision_reason": self.reason}
 
 
-FLOAT32 = Precision(bf16=False, channels_last=False, reason="float32 by design")
-
-
 def decide(device_type: str, bf16: bool | str, channels_last: bool,
            cpu: CpuCapabilities | None = None, cuda_bf16: bool = False) -> Precision:
     """The precision for these settings on a device with these capabilities.

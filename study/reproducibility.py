@@ -99,6 +99,25 @@ def run_times_table(benchmarks: list[Path]) -> pd.DataFrame:
     return pd.concat([table, total], ignore_index=True)
 
 
+# What each run's train.json records of the precision it trained in (study.precision).
+PRECISION_COLUMNS = ["precision", "memory_layout", "precision_reason"]
+LAYOUT_NAMES = {"channels_last": "the channels-last layout",
+                "contiguous": "the contiguous (NCHW) layout"}
+
+
+def precision_sentence(runs: pd.DataFrame) -> str:
+    """How the runs computed and why, for the reproducibility appendix: one clause when they
+    all agree, the count of each mode when machines of several kinds trained them."""
+    modes = runs.groupby(PRECISION_COLUMNS, sort=False).size()
+    if len(modes) == 1:
+        (dtype, layout, reason), = modes.index
+        return f"every run computed in {dtype} with {LAYOUT_NAMES[layout]}, because {reason}"
+    counts = runs.groupby(["precision", "memory_layout"], sort=False).size()
+    parts = [f"{n} in {dtype} with {LAYOUT_NAMES[layout]}"
+             for (dtype, layout), n in counts.items()]
+    return ("the runs computed in more than one mode, as the machine each ran on decided ("
+            + ", ".join(parts) + ")")
+
 def data_hashes_table() -> pd.DataFrame:
     rows = [{"What": "source package", "File or array": mnist.WHEEL_NAME,
              "SHA-256": f"`{mnist.WHEEL_SHA256}`"},

@@ -18,6 +18,7 @@ from study.io import read_json, write_text
 from study.mnist import known_label_errors
 from study.models import describe, width
 from study.provenance import code_version
+from study.reproducibility import PRECISION_COLUMNS, precision_sentence
 from study.statistics import (
     against_baseline,
     correct_on_test,
@@ -46,25 +47,6 @@ def collect_runs(summaries: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "threads",
                                *PRECISION_COLUMNS, "dir"]]
 
-
-# What each run's train.json records of the precision it trained in (study.precision).
-PRECISION_COLUMNS = ["precision", "memory_layout", "precision_reason"]
-LAYOUT_NAMES = {"channels_last": "the channels-last layout",
-                "contiguous": "the contiguous (NCHW) layout"}
-
-
-def precision_sentence(runs: pd.DataFrame) -> str:
-    """How the runs computed and why, for the reproducibility appendix: one clause when they
-    all agree, the count of each mode when machines of several kinds trained them."""
-    modes = runs.groupby(PRECISION_COLUMNS, sort=False).size()
-    if len(modes) == 1:
-        (dtype, layout, reason), = modes.index
-        return f"every run computed in {dtype} with {LAYOUT_NAMES[layout]}, because {reason}"
-    counts = runs.groupby(["precision", "memory_layout"], sort=False).size()
-    parts = [f"{n} in {dtype} with {LAYOUT_NAMES[layout]}"
-             for (dtype, layout), n in counts.items()]
-    return ("the runs computed in more than one mode, as the machine each ran on decided ("
-            + ", ".join(parts) + ")")
 
 
 def percent(x: float) -> str:

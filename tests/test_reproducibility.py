@@ -6,10 +6,13 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
+
 from study import mnist
 from study.reproducibility import (
     data_hashes_table,
     environment_table,
+    precision_sentence,
     run_times_table,
     stage_of,
     write_reproducibility,
@@ -72,3 +75,16 @@ def test_version_names_the_code_version(capsys) -> None:
     assert capsys.readouterr().out.strip() == f"study {__version__}, code version " \
         f"{code_version()}"
 
+
+def test_the_precision_sentence_says_what_ran_and_why() -> None:
+    why = "training.bf16 is auto and the CPU computes bfloat16 natively (AMX)"
+    same = pd.DataFrame({"precision": ["bfloat16"] * 3, "memory_layout": ["channels_last"] * 3,
+                         "precision_reason": [why] * 3})
+    assert precision_sentence(same) == ("every run computed in bfloat16 with the channels-last "
+                                        f"layout, because {why}")
+    mixed = pd.concat([same, pd.DataFrame({
+        "precision": ["float32"], "memory_layout": ["contiguous"],
+        "precision_reason": ["training.bf16 is false"]})])
+    sentence = precision_sentence(mixed)
+    assert "3 in bfloat16 with the channels-last layout" in sentence
+    assert "1 in float32 with the contiguous (NCHW) layout" in sentence

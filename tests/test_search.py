@@ -16,7 +16,7 @@ from study.data import make_split, save_split
 from study.engine import TrainResult
 from study.errors import ConfigError
 from study.io import read_json, save_npz
-from study.precision import FLOAT32
+from study.precision import Precision
 from study.variants import check_variants, resolve, run_settings, searched_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ def fake_train(model, data, settings, seed, log=print, on_epoch=None) -> TrainRe
         history.append(record)
         if on_epoch:
             on_epoch(record)
-    return TrainResult(history, {}, settings.max_epochs, 0.0, FLOAT32)
+    return TrainResult(history, {}, settings.max_epochs, 0.0, Precision(False, True, "fake"))
 
 
 def run(files: tuple[Path, Path], out: Path, trials: int, **changes) -> dict:

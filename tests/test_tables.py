@@ -150,18 +150,3 @@ def test_search_table_gives_each_architectures_choice() -> None:
                    "Weight decay (range)": "0.0004 (1e-05–0.1)",
                    "Best trial, validation (%)": "97.12"}
 
-
-def test_the_precision_sentence_says_what_ran_and_why() -> None:
-    from study.tables import precision_sentence
-
-    why = "training.bf16 is auto and the CPU computes bfloat16 natively (AMX)"
-    same = pd.DataFrame({"precision": ["bfloat16"] * 3, "memory_layout": ["channels_last"] * 3,
-                         "precision_reason": [why] * 3})
-    assert precision_sentence(same) == ("every run computed in bfloat16 with the channels-last "
-                                        f"layout, because {why}")
-    mixed = pd.concat([same, pd.DataFrame({
-        "precision": ["float32"], "memory_layout": ["contiguous"],
-        "precision_reason": ["training.bf16 is false"]})])
-    sentence = precision_sentence(mixed)
-    assert "3 in bfloat16 with the channels-last layout" in sentence
-    assert "1 in float32 with the contiguous (NCHW) layout" in sentence
