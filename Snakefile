@@ -8,7 +8,13 @@
 #   snakemake --workflow-profile workflow/profiles/slurm   on a Slurm cluster
 
 
-configfile: "config/config.yaml"
+# The default study's config is read only when no --configfile is given: a config file
+# given on the command line is the whole study, with the schema's defaults for what it leaves
+# out, so no setting of the default study reaches another (--config KEY=VALUE still applies
+# on top of either).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

@@ -127,7 +127,7 @@ def _findings(args: argparse.Namespace) -> None:
     from study.findings import write_findings
 
     write_findings(args.runs, args.best, args.ensemble, args.calibration, args.robustness,
-                   args.regularisations, args.out, args.language)
+                   args.regularisations, args.out, args.language, args.searched)
     print(f"findings written to {args.out}")
 
 
@@ -136,6 +136,14 @@ def _reproducibility(args: argparse.Namespace) -> None:
 
     write_reproducibility(args.benchmarks, args.out_dir)
     print(f"environment, run times and data hashes written to {args.out_dir}")
+
+
+def _effective_config(args: argparse.Namespace) -> None:
+    from study.config import write_effective_config
+
+    write_effective_config(json_object(args.config, "--config"), args.command, args.out,
+                           args.table)
+    print(f"effective config written to {args.out} and {args.table}")
 
 
 def _check_deck(args: argparse.Namespace) -> None:
@@ -334,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", type=Path, required=True, help="calibration.json")
     p.add_argument("--robustness", type=Path, help="robustness.csv (left out if not drawn)")
     p.add_argument("--regularisations", nargs="+", required=True, help="in the study's order")
+    p.add_argument("--searched", nargs="*", default=[],
+                   help="the settings a search chose (none: the config gave them all)")
     p.add_argument("--language", default="en", help="wording: study/assets/wording/<language>.yml")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_findings)
@@ -344,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Snakemake benchmark files (.tsv)")
     p.add_argument("--out-dir", type=Path, required=True, help="the tables folder")
     p.set_defaults(func=_reproducibility)
+
+    p = sub.add_parser("effective-config",
+                       help="the config the study ran with, defaults filled in, for the report")
+    p.add_argument("--config", required=True, help="the validated config as JSON")
+    p.add_argument("--command", required=True, help="the command that ran the study")
+    p.add_argument("--out", type=Path, required=True, help="results/config.yaml")
+    p.add_argument("--table", type=Path, required=True, help="its markdown for the report")
+    p.set_defaults(func=_effective_config)
 
     p = sub.add_parser("figures", help="draw one group of figures")
     p.add_argument("group", choices=list(FIGURE_INPUTS))

@@ -6,6 +6,8 @@ dump; this says where the mistake is (`training.max_epoch`), what is wrong and w
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import jsonschema
 import yaml
 
 from study.errors import ConfigError
+from study.io import write_text
 from study.variants import SCHEMA
 
 
@@ -31,3 +34,83 @@ def check_config(config: dict[str, Any], schema: Path = SCHEMA) -> None:
                           f"{', '.join(allowed)}); fix its spelling or remove it.")
     raise ConfigError(f"{where}: {error.message}; fix this value in the config "
                       "(workflow/schemas/config.schema.yaml describes every key).")
+
+
+def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`--config KEY=VALUE` values read as YAML. Snakemake reads a list or a mapping given
+    there with YAML's base loader, which leaves every value inside it a string
+    (`seeds='[0, 1]'` gives ['0', '1']); read again, they take the types a config file
+    would give them."""
+    def typed(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: typed(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [typed(item) for item in value]
+        if isinstance(value, str) and value:
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        return value
+
+    return {key: typed(value) for key, value in overrides.items()}
+
+
+def command_line(configfiles: list[Path], overrides: Mapping[str, Any],
+                 workdir: Path) -> str:
+    """The Snakemake command that runs this study again: its config files (relative to the
+    working directory when inside it) and its `--config` overrides."""
+    words = ["snakemake", "--cores", "all"]
+    for path in configfiles:
+        path = Path(path)
+        if path.is_absolute() and path.is_relative_to(workdir):
+            path = path.relative_to(workdir)
+        words += ["--configfile", shlex.quote(str(path))]
+    if overrides:
+        words.append("--config")
+        for key, value in overrides.items():
+            flow = yaml.safe_dump(value, default_flow_style=True, width=1000)
+            flow = flow.removesuffix("...\n").strip()  # the end mark of a lone scalar
+            words.append(f"{key}={shlex.quote(flow)}")
+    return " ".join(words)
+
+
+def write_effective_config(config: dict[str, Any], command: str, out: Path,
+                           table: Path) -> None:
+    """results/config.yaml, and its markdown with the command for the report's appendix."""
+    write_text(out, dump_config(config))
+    write_text(table, effective_config_markdown(config, command))
+
+
+def effective_config_markdown(config: dict[str, Any], command: str) -> str:
+    """The command and the whole configuration it ran with, as the report prints them."""
+    return (f"The study ran with `{command}`, from this configuration: the config file "
+            "with the schema's defaults filled in (`results/config.yaml`).\n\n"
+            f"```yaml\n{dump_config(config)}```\n")
+
+
+def dump_config(config: dict[str, Any], schema: Path = SCHEMA) -> str:
+    """The config as YAML in the order of the schema, each list on one line."""
+    spec = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
+    return yaml.dump(in_schema_order(config, spec), Dumper=_ListsInline, sort_keys=False,
+                     width=92, allow_unicode=True)
+
+
+class _ListsInline(yaml.SafeDumper):
+    """Mappings as blocks, lists in brackets: the config reads as the shipped files do."""
+
+
+_ListsInline.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                                         flow_style=True))
+
+
+def in_schema_order(value: Any, spec: dict[str, Any]) -> Any:
+    """`value` with the keys of every mapping in the order its schema lists them (keys the
+    schema does not name, such as the variants' names, keep theirs, after them)."""
+    if not isinstance(value, dict):
+        return value
+    known = list(spec.get("properties", {}))
+    order = [k for k in known if k in value] + [k for k in value if k not in known]
+    return {key: in_schema_order(value[key], spec.get("properties", {}).get(key, {}))
+            for key in order}

@@ -188,13 +188,14 @@ def robustness_finding(curves: pd.DataFrame) -> dict[str, Any] | None:
 
 def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
             calibration: dict[str, Any], robustness: pd.DataFrame | None,
-            regularisations: list[str]) -> dict[str, Any]:
-    """Every finding of the study as plain data (accuracies as fractions, changes in points)."""
+            regularisations: list[str], searched: list[str] | None = None) -> dict[str, Any]:
+    """Every finding of the study as plain data (accuracies as fractions, changes in points);
+    `searched` names the settings a search chose (none when the config gave them all)."""
     summary = summarise(runs)
     return {
         "study": {"runs": len(runs), "seeds": int(runs.seed.nunique()),
                   "architectures": int(runs.architecture.nunique()),
-                  "variants": len(summary)},
+                  "variants": len(summary), "searched": list(searched or [])},
         "best": best_finding(runs, summary, best),
         "regularisation": regularisation_finding(runs, regularisations),
         "architectures": architecture_finding(runs, summary, best),
@@ -264,12 +265,13 @@ def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
 
 def write_findings(runs_csv: Path, best_json: Path, ensemble_json: Path,
                    calibration_json: Path, robustness_csv: Path | None,
-                   regularisations: list[str], output: Path, language: str = "en") -> None:
+                   regularisations: list[str], output: Path, language: str = "en",
+                   searched: list[str] | None = None) -> None:
     """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences)."""
     runs = pd.read_csv(runs_csv)
     robustness = pd.read_csv(robustness_csv) if robustness_csv else None
     facts = compute(runs, read_json(best_json), read_json(ensemble_json),
-                    read_json(calibration_json), robustness, regularisations)
+                    read_json(calibration_json), robustness, regularisations, searched)
     facts = _plain(facts)
     document = {"language": language, "facts": facts, "text": word(facts, language)}
     write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,

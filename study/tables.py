@@ -238,16 +238,43 @@ def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def given_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per architecture: the learning rate and weight decays its runs took, when no
+    search chose them (the config gave them)."""
+    def values(column: pd.Series) -> str:
+        return ", ".join(f"{v:.2g}" for v in sorted(column.unique()))
+
+    return pd.DataFrame([{"Architecture": arch, "Learning rate": values(group.lr),
+                          "Weight decay": values(group.weight_decay)}
+                         for arch, group in runs.groupby("architecture", sort=False)])
+
+
 def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
-    """The search in a few words for the report, or 'n/a' where nothing was searched."""
+    """The search in a few words for the report and the slides, or what the runs took
+    where nothing was searched."""
     if not searches:
-        return {"trials": "n/a", "settings": "none", "budget": "n/a"}
+        return {
+            "summary": "This study searched nothing: every run took the learning rate and the "
+                       "weight decay its config gives.",
+            "caption": "Learning rate and weight decay of each architecture's runs, as the "
+                       "config gives them (no search).",
+            "short": "Learning rate and weight decay: given by the config",
+        }
     first = searches[0]
+    settings = " and ".join(f"{SETTING_NAMES.get(k, k)} ({low:g} to {high:g})"
+                            for k, (low, high) in first["space"].items())
+    trials = first["trials"] + first["pruned"]
+    budget = f"{first['max_epochs']} epoch(s) on {first['train_images']:,} images"
     return {
-        "trials": str(first["trials"] + first["pruned"]),
-        "settings": " and ".join(f"{SETTING_NAMES.get(k, k)} ({low:g} to {high:g})"
-                                 for k, (low, high) in first["space"].items()),
-        "budget": f"{first['max_epochs']} epoch(s) on {first['train_images']:,} images",
+        "summary": f"This study searched the {settings} with {trials} trials per "
+                   f"architecture, each of {budget}. Every run of an architecture then takes "
+                   "its learning rate; the variants that use weight decay take its weight "
+                   "decay, while the others keep none.",
+        "caption": "Hyper-parameter search per architecture: trials run, the budget of each, "
+                   "the values chosen (with the range searched) and the best trial's "
+                   "validation accuracy.",
+        "short": "Learning rate and weight decay: Optuna search on validation, per "
+                 "architecture",
     }
 
 
@@ -304,8 +331,8 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
     write_text(tables / "designs.md", "".join(f"- **{a}**: {describe(a)}.\n"
                                               for a in architectures))
     searches = [read_json(path) for path in searches or []]
-    write_text(tables / "search.md", markdown(search_table(searches)) if searches else
-               "No setting is searched: every run takes the config's values.\n")
+    write_text(tables / "search.md", markdown(search_table(searches) if searches
+                                              else given_table(runs)))
     write_text(tables / "variants.md", markdown(pd.DataFrame([
         {"Variant": name, "Settings changed from the base": changes({"variants": variants}, name)}
         for name in regularisations])))

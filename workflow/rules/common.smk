@@ -3,13 +3,13 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 min_version("8.0")
 
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
-from study.config import check_config
+from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
 from study.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
@@ -20,6 +20,9 @@ from study.variants import (
     trial_settings,
 )
 
+# `--config` values typed as a config file would type them (Snakemake leaves the items of a
+# list or mapping given there as strings).
+update_config(config, typed_overrides(workflow.config_settings.config))
 # Checked before any job runs, one line per mistake; then Snakemake's validation fills in
 # every default of the schema. The variants' settings are then checked against the schema of
 # `training`, which JSON Schema cannot do by itself.
@@ -29,6 +32,13 @@ try:
     check_variants(config)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
+
+# The command that runs this study again, as the report's appendix prints it.
+COMMAND = command_line(
+    workflow.overwrite_configfiles,
+    typed_overrides(workflow.config_settings.config),
+    Path.cwd(),
+)
 
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
 SEARCH = "results/search/{arch}"

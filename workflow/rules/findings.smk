@@ -26,11 +26,34 @@ rule findings:
         mem_mb=2000,
     params:
         regularisations=config["regularisations"],
+        searched=searched_settings(config),
     shell:
         "python -m study findings --runs {input.runs} --best {input.best}"
         " --ensemble {input.ensemble} --calibration {input.calibration}"
         " --robustness {input.robustness} --regularisations {params.regularisations}"
+        " --searched {params.searched}"
         " --language en --out {output} > {log} 2>&1"
+
+
+# The configuration the jobs ran with, defaults filled in, and the command that ran it.
+rule effective_config:
+    output:
+        config="results/config.yaml",
+        table="results/tables/config.md",
+    log:
+        "results/logs/effective_config.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=500,
+    params:
+        config=json.dumps(config),
+        command=COMMAND,
+    shell:
+        "python -m study effective-config --config {params.config:q}"
+        " --command {params.command:q} --out {output.config} --table {output.table}"
+        " > {log} 2>&1"
 
 
 # Every stage whose cost the appendix reports (the documents' own rendering comes after).

@@ -29,6 +29,7 @@ GENERATED = [
     *rules.robustness_figure.output,
     rules.findings.output,
     *rules.reproducibility.output,
+    *rules.effective_config.output,
 ]
 
 
