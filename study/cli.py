@@ -118,7 +118,7 @@ def _tables(args: argparse.Namespace) -> None:
 
     variables = write_tables(args.runs, args.best, args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
-                             args.split, args.out_dir, args.searches)
+                             args.split, args.out_dir, args.searches, args.command)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -330,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON: each variant, in the tables' order, with the settings it changes")
     p.add_argument("--max-epochs", type=int, required=True)
     p.add_argument("--split", type=Path, required=True)
+    p.add_argument("--command", default="snakemake --cores all",
+                   help="the command that runs the study again, as the documents quote it")
     p.add_argument("--searches", type=Path, nargs="*", default=[],
                    help="chosen.json of each architecture's search")
     p.add_argument("--out-dir", type=Path, required=True)

@@ -5,6 +5,11 @@ cannot be installed from the package registries, so the same `.qmd` files also r
 the engines Quarto is built on, all from registries: pandoc (PyPI `pypandoc-binary`), Typst
 (PyPI `typst`) and reveal.js 5 (npm). `assets/quarto-subset.lua` teaches pandoc the part
 of Quarto the documents use (shortcodes, callouts, figure/table cross-references).
+
+A part that depends on what the study trained is fenced as
+`::: {.content-visible when-var="shows.comparisons"}` (or `.content-hidden`): it is kept
+only when that variable of variables.yml is true (false), before either engine runs, so a
+study that leaves something out (one variant, nothing compared) still renders.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ FORMATS = {"typst": ".pdf", "revealjs": ".html"}
 ENGINES = ("auto", "pandoc", "quarto")
 
 # Anything that would make the browser fetch from the network when the deck is shown.
+# The fences of a part kept or left out by a variable, of any other div, of a code block.
+CONDITIONAL = re.compile(r'^:{3,}\s*\{\.content-(visible|hidden)\s+when-var="([\w.]+)"\s*\}\s*$')
+DIV_OPEN = re.compile(r"^:{3,}\s*\S")
+DIV_CLOSE = re.compile(r"^:{3,}\s*$")
+CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")
+
 REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|poster|data-src)\s*=\s*["']?|url\(\s*["']?)\s*"""
                     r"""((?:https?:)?//[^"'\s)>]+)""", re.IGNORECASE)
 
@@ -145,7 +156,53 @@ def stage(document: Path, generated: Path, build: Path) -> Path:
                                  or {}).get("text", {})
     (build / "_variables.yml").write_text(
         yaml.safe_dump(variables, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    source = build / document.name
+    source.write_text(select_content(source.read_text(encoding="utf-8"), variables),
+                      encoding="utf-8")
     return build
+
+
+def select_content(text: str, variables: dict[str, Any]) -> str:
+    """`text` with each `.content-visible when-var=...` part kept only when its variable is
+    true and each `.content-hidden` one only when it is false; their own fences removed."""
+    out: list[str] = []
+    stack: list[tuple[bool, bool]] = []  # per open div: (conditional, shown)
+    code_fence = None
+    for line in text.splitlines(keepends=True):
+        shown = all(keep for _, keep in stack)
+        if code_fence is not None or CODE_FENCE.match(line):
+            if code_fence is None:
+                code_fence = CODE_FENCE.match(line).group(1)
+            elif line.startswith(code_fence):
+                code_fence = None
+            out += [line] if shown else []
+            continue
+        condition = CONDITIONAL.match(line)
+        if condition:
+            value = _switch(variables, condition.group(2))
+            stack.append((True, value if condition.group(1) == "visible" else not value))
+            continue
+        if DIV_CLOSE.match(line) and stack:
+            conditional, _ = stack.pop()
+            if conditional:
+                continue
+        elif DIV_OPEN.match(line):
+            stack.append((False, True))
+        out += [line] if shown else []
+    if stack:
+        raise RenderError(f"{len(stack)} div(s) left open (a ::: missing)")
+    return "".join(out)
+
+
+def _switch(variables: dict[str, Any], key: str) -> bool:
+    node: Any = variables
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise RenderError(f'unknown variable "{key}" in when-var (not in variables.yml)')
+        node = node[part]
+    if not isinstance(node, bool):
+        raise RenderError(f'when-var="{key}" is {node!r}, not true or false')
+    return node
 
 
 def pandoc_path() -> str:

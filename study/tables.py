@@ -281,10 +281,11 @@ def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
 def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
                  architectures: list[str], variants: dict[str, dict[str, Any]],
                  max_epochs: int, split_npz: Path, out_dir: Path,
-                 searches: list[Path] | None = None) -> dict[str, Any]:
+                 searches: list[Path] | None = None,
+                 command: str = "snakemake --cores all") -> dict[str, Any]:
     """Every table, and variables.yml, from the runs, the choice in `best_json`, the
     ensemble's metrics in `ensemble_json` (its members chosen on validation) and the
-    searches' chosen.json files.
+    searches' chosen.json files; `command` is the one that runs the study again.
 
     `variants` maps each regularisation variant, in the tables' order, to the settings it
     changes."""
@@ -346,14 +347,12 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
          "Used for": "the final evaluation only"},
     ])))
     write_text(tables / "comparisons.md", markdown(compared.drop(columns=["p"])))
+    # Empty when nothing is compared: the documents then leave out what shows them
+    # (`shows.*` below).
     effects = regularisation_table(runs, order)
-    write_text(tables / "regularisation.md", markdown(effects.drop(columns="change"))
-               if len(effects) else
-               "No variant has a `none` run of the same architecture and seed to compare "
-               "with.\n")
+    write_text(tables / "regularisation.md", markdown(effects.drop(columns="change")))
     write_text(tables / "regularisation_grid.md",
-               markdown(regularisation_grid(effects, architectures, regularisations))
-               if len(effects) else "No variant to compare with `none`.\n")
+               markdown(regularisation_grid(effects, architectures, regularisations)))
     write_text(tables / "architectures.md", markdown(best_per_architecture(summary)))
     ensemble = read_json(ensemble_json)
     write_text(tables / "ensemble.md", markdown(ensemble_table(runs, ensemble)))
@@ -366,10 +365,16 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
                          & (runs.regularisation == best["regularisation"])].test_accuracy)
     closest = compared.sort_values("p", ascending=False).iloc[0] if len(compared) else None
     variables = {
+        # What the documents have to show: a part with nothing in it is left out.
+        "shows": {"comparisons": bool(len(compared)), "regularisation": bool(len(effects)),
+                  "mlp": "mlp" in architectures,
+                  "ensemble": len(read_json(ensemble_json)["members"]) > 1},
         "study": {
+            "command": command,
             "architectures": ", ".join(architectures),
             "regularisations": ", ".join(regularisations),
             "seeds": str(runs.seed.nunique()), "runs": str(len(runs)),
+            "run_count": f"{len(runs)} training run" + ("s" if len(runs) > 1 else ""),
             "seed_count": f"{runs.seed.nunique()} seed" + ("s" if runs.seed.nunique() > 1
                                                            else ""),
             "max_epochs": str(max_epochs),

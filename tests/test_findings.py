@@ -134,3 +134,25 @@ def test_unknown_language_and_bad_wording_are_errors(tmp_path: Path, monkeypatch
         "number": {"percent": "{}%"}, "text": {"a": "{{ best.no_such_fact }}"}}))
     with pytest.raises(Exception, match="no_such_fact"):
         findings.word(facts)
+
+
+def test_a_study_of_one_variant_and_one_seed_is_worded_without_comparisons(
+        tmp_path: Path) -> None:
+    """One architecture, one variant, one seed, an ensemble of one: every sentence still
+    reads true (no "1 networks", no comparison with nothing)."""
+    runs, best = synthetic_study(tmp_path, augment_errors=5, seeds=(0,))
+    runs = runs[(runs.architecture == "cnn") & (runs.regularisation == "augment")]
+    ensemble = {"members": [{"architecture": "cnn", "regularisation": "augment"}],
+                "test_accuracy": float(runs.test_accuracy.iloc[0]), "test_errors": 5}
+    curves = CURVES[CURVES.variant == "augment"]
+    facts = findings.compute(runs, best, ensemble, CALIBRATED, curves, ["augment"])
+    text = findings.word(facts)
+    flat = " ".join(str(v) for v in pd.json_normalize(text).iloc[0])
+    for wrong in ("1 networks", "1 runs", "0 comparisons", "None of the 0", "1 candidates",
+                  "every other one", "(augment) to", "by None"):
+        assert wrong not in flat, wrong
+    assert text["abstract"].startswith("This study trains 1 network on")
+    assert "compares no regularisation" in text["regularisation_summary"]
+    assert "one architecture, cnn" in text["architectures"]
+    assert "one member" in text["ensemble"]
+    assert "no choice to make" in text["selection"]

@@ -23,8 +23,10 @@ REPORT = REPO / "report" / "report.qmd"
 SLIDES = REPO / "slides" / "slides.qmd"
 
 VARIABLES = """\
+shows: {comparisons: true, regularisation: true, mlp: true, ensemble: true}
 study: {architectures: "mlp, lenet5, convnet_bn", regularisations: "none, dropout, augment",
-        seeds: "1", seed_count: "1 seed", runs: "9", max_epochs: "15", device: "cpu",
+        seeds: "1", seed_count: "1 seed", runs: "9", run_count: "9 training runs",
+        command: "snakemake --cores all", max_epochs: "15", device: "cpu",
         code_version: "3f2a1bc", train_minutes: "11.2", threads: "1",
         precision: "every run computed in float32 with the channels-last layout, because
           training.bf16 is auto and the CPU has neither AMX nor AVX-512-BF16"}
@@ -222,6 +224,12 @@ def _tiny_doc(folder: Path, body: str, fmt: str = "typst") -> Path:
     return doc
 
 
+# Sentences of the report that a study without comparisons, MLP or ensemble leaves out.
+PARTS_SHOWN_BY_VARIABLES = ("test (McNemar 1947) counts", "A variant is said to help or hurt",
+                            "Multiple comparisons.", "the MLP baseline, the best CNN untrained",
+                            "combined by averaging their softmax outputs")
+
+
 def test_report_pdf(generated: Path, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "report.pdf"  # parent folders are created
     render(REPORT, generated, out, engine="pandoc")
@@ -236,12 +244,38 @@ def test_report_pdf(generated: Path, tmp_path: Path) -> None:
     for ref in ("Figure 1", "Figure 8", "Table 1", "Table 6", "Section"):
         assert ref in text
     assert "Convolution pays: the chosen network makes 40.0 times fewer" in text
+    for part in PARTS_SHOWN_BY_VARIABLES:
+        assert part in re.sub(r"\s+", " ", text), part
     # Citations resolved by citeproc from report/references.bib, listed at the end.
     assert "(He et al. 2016)" in text and "@he2016" not in text
     assert "Deep Residual Learning for Image" in text[text.rfind("References"):]
 
 
 @needs_reveal
+def test_the_report_and_deck_leave_out_what_a_study_does_not_show(generated: Path,
+                                                                  tmp_path: Path) -> None:
+    """A study with one variant: no comparison, no regularisation, no MLP, no ensemble; the
+    tables that would show them are empty, and both documents still render without them."""
+    import shutil
+
+    lean = tmp_path / "lean"
+    shutil.copytree(generated, lean)
+    variables = yaml.safe_load((lean / "variables.yml").read_text())
+    variables["shows"] = dict.fromkeys(variables["shows"], False)
+    (lean / "variables.yml").write_text(yaml.safe_dump(variables))
+    for table in ("comparisons", "regularisation", "regularisation_grid"):
+        (lean / "tables" / f"{table}.md").write_text("\n")
+    render(REPORT, lean, tmp_path / "report.pdf", engine="pandoc")
+    text = re.sub(r"\s+", " ", _pdf_text(tmp_path / "report.pdf"))
+    for left_out in PARTS_SHOWN_BY_VARIABLES:
+        assert left_out not in text
+    assert "the best CNN untrained, then trained" in text
+    if _has_reveal():
+        render(SLIDES, lean, tmp_path / "slides.html", engine="pandoc")
+        html = (tmp_path / "slides.html").read_text()
+        assert "Does regularisation help?" not in html and "From an MLP baseline" not in html
+
+
 def test_slides_html(generated: Path, tmp_path: Path) -> None:
     out = tmp_path / "slides.html"
     render(SLIDES, generated, out, engine="pandoc")
@@ -419,3 +453,63 @@ def test_reveal_js_6_is_refused(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"version": "6.0.0"}')
     with pytest.raises(RenderError, match=r"5\.x"):
         check_reveal_js(tmp_path)
+
+
+CONDITIONAL_DOCUMENT = """\
+Always.
+
+::: {.content-visible when-var="shows.comparisons"}
+
+Compared: @tbl-x.
+
+::: {#tbl-x}
+| a |
+|---|
+| 1 |
+
+Caption.
+:::
+
+```
+:::
+```
+
+:::
+
+::: {.content-hidden when-var="shows.comparisons"}
+
+Nothing to compare.
+
+:::
+"""
+
+
+@pytest.mark.parametrize(("shown", "kept", "left_out"), [
+    (True, ["Compared: @tbl-x.", "::: {#tbl-x}", "```\n:::\n```"], ["Nothing to compare."]),
+    (False, ["Nothing to compare."], ["Compared", "tbl-x", "```"]),
+])
+def test_a_part_is_kept_or_left_out_by_its_variable(shown: bool, kept: list[str],
+                                                    left_out: list[str]) -> None:
+    from study.render import select_content
+
+    text = select_content(CONDITIONAL_DOCUMENT, {"shows": {"comparisons": shown}})
+    assert text.startswith("Always.")
+    assert "content-visible" not in text and "content-hidden" not in text
+    for part in kept:
+        assert part in text
+    for part in left_out:
+        assert part not in text
+    assert text.count("\n:::\n") == (2 if shown else 0)  # the table's div and the code line
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"shows": {}}, 'unknown variable "shows.comparisons"'),
+    ({"shows": {"comparisons": "yes"}}, "not true or false"),
+])
+def test_a_bad_condition_is_named(variables: dict, message: str) -> None:
+    from study.render import select_content
+
+    with pytest.raises(RenderError, match=message):
+        select_content(CONDITIONAL_DOCUMENT, variables)
+    with pytest.raises(RenderError, match="left open"):
+        select_content('::: {.content-visible when-var="a"}\ntext\n', {"a": True})

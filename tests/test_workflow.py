@@ -104,6 +104,29 @@ def killed_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[P
     return workdir, finished
 
 
+def lean_config() -> dict:
+    """The smoke study cut to what a study may leave out: one architecture, one variant, one
+    seed, an ensemble of one, nothing searched (every setting given)."""
+    config = smoke_config()
+    config.update(architectures=["lenet5"], regularisations=["none"], seeds=[0],
+                  ensemble={"size": 1})
+    config["training"]["lr"] = 0.002
+    return config
+
+
+@pytest.fixture(scope="module")
+def lean_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole workflow, documents included, on lean_config()."""
+    workdir = _smoke_folder(tmp_path_factory, "lean")
+    config = lean_config()
+    config["data"]["cache_dir"] = str(WHEEL_CACHE)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(_snakemake(workdir), capture_output=True, text=True,
+                            env=_environment())
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return workdir
+
+
 def _incomplete_files(workdir: Path, target: list[str]) -> set[Path]:
     """The outputs Snakemake holds for incomplete, as its dry run lists them."""
     dry = subprocess.run(_snakemake(workdir, "--dry-run", *target), capture_output=True,
@@ -395,3 +418,47 @@ def test_the_same_inputs_give_the_same_outputs(study: Path,
     facts = [yaml.safe_load((d / "results" / "findings.yml").read_text())["facts"]
              for d in (study, other)]
     assert facts[0] == facts[1]
+
+
+def test_a_study_that_leaves_things_out_renders_both_documents(lean_study: Path) -> None:
+    """No search, one architecture, variant and seed, an ensemble of one: each part with
+    nothing to show is left out or says so, and both documents are complete."""
+    results = lean_study / "results"
+    pages = check_report(results / "report" / "report.pdf")
+    text = squeezed(" ".join(pages))
+    findings = yaml.safe_load((results / "findings.yml").read_text())["text"]
+    for key in ("abstract", "regularisation_summary", "architectures", "ensemble",
+                "selection"):
+        assert squeezed(findings[key].replace("`", "")) in text, key
+    assert squeezed("This study searched nothing") in text
+    assert squeezed("The ensemble has one member, the best run on validation") in text
+    assert squeezed("Holm-corrected exact McNemar tests") not in text  # no comparison table
+    for wrong in ("1 networks", "1 runs", "0 comparisons", "None of the 0"):
+        assert squeezed(wrong) not in text, wrong
+    html = (results / "slides" / "slides.html").read_text()
+    check_deck_html(html, main_slides=14)
+    assert "Does regularisation help?" not in html
+
+
+def test_the_effective_config_is_what_the_jobs_ran_with(lean_study: Path) -> None:
+    """results/config.yaml: the file given, every default of the schema filled in; the
+    appendix prints it with the command that ran the study."""
+    from snakemake.utils import validate
+
+    written = yaml.safe_load((lean_study / "results" / "config.yaml").read_text())
+    expected = yaml.safe_load((lean_study / "config.yaml").read_text())
+    validate(expected, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    assert written == expected
+    train = json.loads((lean_study / "results" / "runs" / "lenet5" / "none" / "seed0"
+                        / "train.json").read_text())
+    assert train["epochs"] <= written["training"]["max_epochs"]
+    text = squeezed(" ".join(pdf_pages(lean_study / "results" / "report" / "report.pdf")))
+    assert squeezed("snakemake --cores all --configfile config.yaml") in text
+    assert squeezed("architectures: [lenet5]") in text
+
+
+@pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
+def test_the_lean_deck_fits_every_slide_in_a_browser(lean_study: Path) -> None:
+    slides = deck_check.measure(lean_study / "results" / "slides" / "slides.html",
+                                deck_check.find_chromium())
+    assert deck_check.problems(slides) == []

@@ -57,11 +57,12 @@ rule tables:
             for arch in config["architectures"]
             for reg in config["regularisations"]
         ),
+        command=COMMAND,
         out_dir=lambda wildcards, output: Path(output.variables).parent,
     shell:
         "python -m study tables --runs {input.summaries} --best {input.best}"
         " --ensemble {input.ensemble}"
         " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
-        " --searches {input.searches}"
+        " --searches {input.searches} --command {params.command:q}"
         " --out-dir {params.out_dir} > {log} 2>&1"
