@@ -48,7 +48,7 @@ def deck_seconds(deck: Path, repeats: int) -> list[tuple[float, float]]:
     a new headless Chromium, from the start of navigation."""
     from playwright.sync_api import sync_playwright
 
-    from study.deck_check import find_chromium
+    from study.documents.deck_check import find_chromium
 
     chromium = find_chromium()
     if chromium is None:

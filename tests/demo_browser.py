@@ -18,7 +18,7 @@ import pytest
 from drawn_digits import STROKES
 from PIL import Image
 
-from study.deck_check import find_chromium
+from study.documents.deck_check import find_chromium
 
 
 @dataclass

@@ -12,13 +12,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from study import bench
-from study.data import DeviceData, make_split, save_split, to_inputs
-from study.engine import autocast, predict, train
+from study.bench import benchmarks as bench
+from study.data.mnist import Mnist
+from study.data.splits import DeviceData, make_split, save_split, to_inputs
 from study.errors import DataError
 from study.io import save_npz
-from study.mnist import Mnist
-from study.models import create_model
+from study.models.registry import create_model
+from study.training.engine import autocast, predict, train
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from study.calibration import (
+from study.evaluation.calibration import (
     fit_temperature,
     log_probabilities,
     reliability,

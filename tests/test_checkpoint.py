@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from study import evaluation
-from study.checkpoint import load_checkpoint, save_checkpoint
 from study.cli import main
 from study.errors import CheckpointError
-from study.models import create_model
+from study.evaluation import test_set as evaluation
+from study.models.checkpoint import load_checkpoint, save_checkpoint
+from study.models.registry import create_model
 
 REPO = Path(__file__).resolve().parents[1]
 

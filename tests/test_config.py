@@ -159,7 +159,7 @@ def test_training_defaults_match_the_schema() -> None:
     """The engine's own defaults (used by the benchmarks) are the study's defaults."""
     import dataclasses
 
-    from study.engine import TrainSettings
+    from study.training.engine import TrainSettings
 
     schema = yaml.safe_load(SCHEMA.read_text())["properties"]["training"]["properties"]
     defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
@@ -170,7 +170,7 @@ def test_training_defaults_match_the_schema() -> None:
 
 def test_idx_folder_is_preferred_to_the_wheel(tmp_path: Path) -> None:
     """With data.idx_dir set, the DAG reads those files and fetches no wheel."""
-    from study.mnist import IDX_STEMS
+    from study.data.mnist import IDX_STEMS
 
     idx = tmp_path / "idx"
     idx.mkdir()

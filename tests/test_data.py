@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from study.data import Split, load_split, make_split, one_hot, save_split, to_inputs
+from study.data.splits import Split, load_split, make_split, one_hot, save_split, to_inputs
 
 
 def test_split_is_disjoint_and_complete(tiny_images: tuple[np.ndarray, np.ndarray]) -> None:
@@ -75,7 +75,7 @@ def test_split_file_round_trip(tmp_path: Path) -> None:
 
 
 def test_unreadable_arrays_get_a_clear_error(tmp_path: Path) -> None:
-    from study.data import load_arrays
+    from study.data.splits import load_arrays
     from study.errors import DataError
 
     with pytest.raises(DataError, match=r"missing\.npz: not found; prepare the data first"):

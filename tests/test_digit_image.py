@@ -12,9 +12,9 @@ import pytest
 from drawn_digits import draw
 from PIL import Image
 
-from study import digit_image
-from study.digit_image import ImageInputError, ink_map, preprocess, to_mnist
-from study.mnist import Mnist
+from study.data.mnist import Mnist
+from study.serving import digit_image
+from study.serving.digit_image import ImageInputError, ink_map, preprocess, to_mnist
 
 ROUNDING = 1 / 255 + 1e-6  # one grey level of an 8-bit image
 

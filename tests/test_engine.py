@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from study import engine
-from study.augment import elastic_field, random_distortion
-from study.data import DeviceData
-from study.engine import TrainSettings, train
+from study.data.augment import elastic_field, random_distortion
+from study.data.splits import DeviceData
 from study.errors import ConfigError
-from study.models import create_model
+from study.models.registry import create_model
+from study.training import engine
+from study.training.engine import TrainSettings, train
 
 
 def quiet(_: str) -> None:

@@ -8,9 +8,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from study import exploration
-from study.data import Split
-from study.figures import save
+from study.data.splits import Split
+from study.figures import exploration
+from study.figures.results import save
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import png_size
 
-from study import figures
-from study.calibration import log_probabilities, reliability, softmax
+from study.evaluation.calibration import log_probabilities, reliability, softmax
+from study.figures import results as figures
 
 
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from conftest import synthetic_study
 
-from study import findings
 from study.io import write_json
-from study.tables import percent
+from study.reporting import findings
+from study.reporting.tables import percent
 
 ENSEMBLE = {"members": [{"architecture": "cnn", "regularisation": "augment"}] * 3,
             "test_accuracy": 0.999, "test_errors": 2}

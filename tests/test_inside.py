@@ -12,8 +12,9 @@ import torch
 from conftest import NORM, digits, png_size
 from torch import nn
 
-from study import inside, inside_figures
-from study.models import create_model
+from study.analysis import inside
+from study.figures import inside_figures
+from study.models.registry import create_model
 
 
 def small_cnn() -> nn.Module:

@@ -12,10 +12,10 @@ import pytest
 from demo_browser import file_url, open_demo
 from drawn_digits import draw
 
-from study import live_demo
-from study.digit_image import ink_map, to_mnist
+from study.documents import live_demo
 from study.errors import RenderError
-from study.predict import load_model, predict
+from study.serving.digit_image import ink_map, to_mnist
+from study.serving.predict import load_model, predict
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from study import mnist
 from study.cli import main
+from study.data import mnist
 from tests.conftest import write_idx
 
 

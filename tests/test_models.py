@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from study.models import count_parameters, create_model, describe, list_models
+from study.models.registry import count_parameters, create_model, describe, list_models
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -65,7 +65,7 @@ def test_schema_offers_exactly_the_registry() -> None:
 
 def test_multiply_adds_are_counted_by_pytorch() -> None:
     """LeNet-5 by hand: conv1 6x28x28x25 + conv2 16x10x10x150 + 400x120 + 120x84 + 84x10."""
-    from study.models import multiply_adds
+    from study.models.registry import multiply_adds
 
     assert multiply_adds(create_model("lenet5")) == 117_600 + 240_000 + 48_000 + 10_080 + 840
     assert multiply_adds(create_model("mlp")) == 784 * 512 + 512 * 256 + 256 * 10
@@ -75,21 +75,21 @@ def test_multiply_adds_are_counted_by_pytorch() -> None:
 def test_width_scales_the_channels(name: str) -> None:
     """Halving the width of a convolutional network divides its convolutions' cost by about
     four (channels in and out both halve) and keeps its input and output shapes."""
-    from study.models import multiply_adds
+    from study.models.registry import multiply_adds
 
     narrow, published = create_model(name, width=16), create_model(name)
     assert published.classifier.in_features == 2 * narrow.classifier.in_features
     ratio = multiply_adds(published) / multiply_adds(narrow)
     assert 3.0 < ratio < 4.1, ratio
     assert narrow.eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    from study.models import width
+    from study.models.registry import width
 
     assert width(name, {}) == 32 and width(name, {"width": 16}) == 16
     assert width("mlp", {}) is None
 
 
 def test_every_architecture_cites_its_source(name: str) -> None:
-    from study.models import _REGISTRY
+    from study.models.registry import _REGISTRY
 
     doc = _REGISTRY[name].__doc__ or ""
     assert re.search(r"\b(19|20)\d\d\b", doc), f"{name}: no dated source in its docstring"

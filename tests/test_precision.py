@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from study import precision
-from study.data import DeviceData
-from study.engine import TrainSettings, train
+from study.data.splits import DeviceData
 from study.errors import ConfigError
-from study.models import create_model
-from study.precision import AUTO, CpuCapabilities, choose_precision, decide, run_precision
+from study.models.registry import create_model
+from study.training import precision
+from study.training.engine import TrainSettings, train
+from study.training.precision import AUTO, CpuCapabilities, choose_precision, decide, run_precision
 
 # The three CPUs the study runs on, as PyTorch (cpuinfo) reports them.
 XEON_AMX = CpuCapabilities("AVX512", avx2=True, avx512=True, avx512_bf16=True, amx=True)

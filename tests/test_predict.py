@@ -17,8 +17,8 @@ from drawn_digits import STROKES, draw
 from PIL import Image
 
 from study.errors import CheckpointError
-from study.onnx_export import LOGIT_TOLERANCE, normalised_model
-from study.predict import load_model, predict
+from study.serving.onnx_export import LOGIT_TOLERANCE, normalised_model
+from study.serving.predict import load_model, predict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_the_export_agrees_with_pytorch_on_the_test_images(
 def test_an_export_that_disagrees_is_not_written(digit_reader: dict[str, Path],
                                                  tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from study import onnx_export
+    from study.serving import onnx_export
 
     def broken(model: torch.nn.Module, example: torch.Tensor, path: Path,
                metadata: dict[str, str]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from study.evaluation.selection import has_convolution, select_best, select_ensemble
 from study.io import read_json, save_npz, write_json
-from study.selection import has_convolution, select_best, select_ensemble
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_FILE = "results/data/test.npz"

@@ -15,8 +15,9 @@ from conftest import synthetic_study
 from document_checks import check_deck_html, check_report
 from pypdf import PdfReader
 
-from study import deck_check, findings
-from study.render import RenderError, check_offline, check_reveal_js, render
+from study.documents import deck_check
+from study.documents.render import RenderError, check_offline, check_reveal_js, render
+from study.reporting import findings
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "report" / "report.qmd"
@@ -490,7 +491,7 @@ Nothing to compare.
 ])
 def test_a_part_is_kept_or_left_out_by_its_variable(shown: bool, kept: list[str],
                                                     left_out: list[str]) -> None:
-    from study.render import select_content
+    from study.documents.render import select_content
 
     text = select_content(CONDITIONAL_DOCUMENT, {"shows": {"comparisons": shown}})
     assert text.startswith("Always.")
@@ -507,7 +508,7 @@ def test_a_part_is_kept_or_left_out_by_its_variable(shown: bool, kept: list[str]
     ({"shows": {"comparisons": "yes"}}, "not true or false"),
 ])
 def test_a_bad_condition_is_named(variables: dict, message: str) -> None:
-    from study.render import select_content
+    from study.documents.render import select_content
 
     with pytest.raises(RenderError, match=message):
         select_content(CONDITIONAL_DOCUMENT, variables)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from study import mnist
-from study.reproducibility import (
+from study.data import mnist
+from study.reporting.reproducibility import (
     data_hashes_table,
     environment_table,
     precision_sentence,

@@ -17,9 +17,9 @@ import pandas as pd
 import torch
 from conftest import NORM, digits
 
-from study.engine import TrainSettings, train
 from study.io import save_npz
-from study.models import create_model
+from study.models.registry import create_model
+from study.training.engine import TrainSettings, train
 
 # Dropout and augmentation draw from every random generator the state must carry.
 SETTINGS = {"max_epochs": 6, "batch_size": 32, "lr": 0.003, "patience": 10, "dropout": 0.2,
@@ -78,7 +78,7 @@ def test_a_killed_training_job_resumes_to_the_same_weights(tmp_path: Path) -> No
 
 
 def _data_on_device() -> object:
-    from study.data import DeviceData
+    from study.data.splits import DeviceData
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(96, 1, 28, 28, generator=g)

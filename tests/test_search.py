@@ -11,12 +11,12 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from study import search
-from study.data import make_split, save_split
-from study.engine import TrainResult
+from study.data.splits import make_split, save_split
 from study.errors import ConfigError
 from study.io import read_json, save_npz
-from study.precision import Precision
+from study.training import search
+from study.training.engine import TrainResult
+from study.training.precision import Precision
 from study.variants import check_variants, resolve, run_settings, searched_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study.statistics import against_baseline, holm, verdict
+from study.evaluation.statistics import against_baseline, holm, verdict
 
 N = 10000
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study.evaluation import test_metrics as compute_test_metrics
-from study.statistics import interval95, mcnemar
-from study.tables import summarise
+from study.evaluation.statistics import interval95, mcnemar
+from study.evaluation.test_set import test_metrics as compute_test_metrics
+from study.reporting.tables import summarise
 
 
 def runs_frame() -> pd.DataFrame:
@@ -58,7 +58,7 @@ def test_metrics_match_a_hand_count() -> None:
 
 def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
     from study.io import save_npz
-    from study.tables import error_analysis
+    from study.reporting.tables import error_analysis
 
     labels = np.arange(10000) % 10
     predicted = labels.copy()
@@ -72,7 +72,7 @@ def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
 
 
 def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
-    from study.evaluation import evaluate_ensemble
+    from study.evaluation.test_set import evaluate_ensemble
     from study.io import save_npz, write_json
 
     labels = np.array([0, 1, 2, 3])
@@ -95,7 +95,7 @@ def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
 
 
 def test_training_throughput_leaves_augmentation_out() -> None:
-    from study.tables import training_throughput
+    from study.reporting.tables import training_throughput
 
     runs = pd.DataFrame({
         "architecture": ["lenet5", "lenet5", "mlp"],
@@ -108,7 +108,7 @@ def test_training_throughput_leaves_augmentation_out() -> None:
 
 
 def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> None:
-    from study.tables import regularisation_grid
+    from study.reporting.tables import regularisation_grid
 
     effects = pd.DataFrame([
         {"Architecture": "mlp", "Variant": "dropout", "Change vs none (points)": "+0.20 ± 0.05",
@@ -125,7 +125,7 @@ def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> No
 
 
 def test_best_per_architecture_is_chosen_on_validation() -> None:
-    from study.tables import best_per_architecture
+    from study.reporting.tables import best_per_architecture
 
     frame = runs_frame()
     frame = pd.concat([frame, frame.assign(regularisation="augment",
@@ -138,7 +138,7 @@ def test_best_per_architecture_is_chosen_on_validation() -> None:
 
 
 def test_search_table_gives_each_architectures_choice() -> None:
-    from study.tables import search_table
+    from study.reporting.tables import search_table
 
     chosen = {"architecture": "mlp", "lr": 0.00312, "weight_decay": 0.0004, "trials": 5,
               "pruned": 1, "max_epochs": 2, "train_images": 10000, "val_accuracy": 0.9712,

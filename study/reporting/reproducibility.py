@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from study import mnist
+from study.data import mnist
 from study.io import write_text
-from study.precision import cpu_capabilities
 from study.provenance import code_version, cpu_model
+from study.training.precision import cpu_capabilities
 
 # The packages whose version can change a result or a document, in the order printed.
 PACKAGES = ["torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
@@ -130,7 +130,7 @@ def data_hashes_table() -> pd.DataFrame:
 
 def write_reproducibility(benchmarks: list[Path], tables: Path) -> None:
     """environment.md, run_times.md and data_hashes.md into `tables`."""
-    from study.tables import markdown
+    from study.reporting.tables import markdown
 
     write_text(Path(tables) / "environment.md", markdown(environment_table()))
     write_text(Path(tables) / "run_times.md", markdown(run_times_table(benchmarks)))

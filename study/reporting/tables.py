@@ -1,6 +1,6 @@
 """Tables and report variables from the results of every run.
 
-The best run arrives already chosen, on validation alone (`study.selection`, written to
+The best run arrives already chosen, on validation alone (`study.evaluation.selection`, written to
 best.json before any test figure is read); test numbers are only reported here.
 """
 
@@ -13,13 +13,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from study.data import load_split
-from study.io import read_json, write_text
-from study.mnist import known_label_errors
-from study.models import describe, width
-from study.provenance import code_version
-from study.reproducibility import PRECISION_COLUMNS, precision_sentence
-from study.statistics import (
+from study.data.mnist import known_label_errors
+from study.data.splits import load_split
+from study.evaluation.statistics import (
     against_baseline,
     correct_on_test,
     holm,
@@ -27,6 +23,10 @@ from study.statistics import (
     mcnemar,
     verdict,
 )
+from study.io import read_json, write_text
+from study.models.registry import describe, width
+from study.provenance import code_version
+from study.reporting.reproducibility import PRECISION_COLUMNS, precision_sentence
 from study.variants import changes
 
 # How the tables and the report name the settings a search may choose.

@@ -1,7 +1,7 @@
 """The chosen model as ONNX, for `study predict` and the deck's live demo.
 
 The exported graph takes MNIST-like pixels in [0, 1] (N x 1 x 28 x 28, as
-`study.digit_image.preprocess` gives them) and returns the ten logits: the study's
+`study.serving.digit_image.preprocess` gives them) and returns the ten logits: the study's
 normalisation is inside the graph, so no caller needs to know the training split's mean and
 std. Before it is published, onnxruntime must give the same predictions as PyTorch on every
 test image, with logits within LOGIT_TOLERANCE.
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from study.checkpoint import load_checkpoint
-from study.data import load_arrays
+from study.data.splits import load_arrays
 from study.errors import StudyError
 from study.io import atomic_path, write_json
+from study.models.checkpoint import load_checkpoint
 
 INPUT, OUTPUT = "pixels", "logits"
 LOGIT_TOLERANCE = 1e-3  # float32 kernels differ between runtimes by ~1e-5 on these logits

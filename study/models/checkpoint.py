@@ -12,7 +12,7 @@ from torch import nn
 
 from study.errors import CheckpointError, ConfigError
 from study.io import atomic_path
-from study.models import create_model
+from study.models.registry import create_model
 
 REQUIRED = ("architecture", "model_kwargs", "state_dict")
 

@@ -16,12 +16,12 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from study.checkpoint import load_checkpoint
-from study.data import NUM_CLASSES, load_arrays, to_inputs
-from study.engine import pick_device, predict
+from study.data.splits import NUM_CLASSES, load_arrays, to_inputs
 from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
-from study.precision import run_precision
+from study.models.checkpoint import load_checkpoint
+from study.training.engine import pick_device, predict
+from study.training.precision import run_precision
 
 CLASSES = list(range(NUM_CLASSES))
 

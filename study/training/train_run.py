@@ -9,12 +9,12 @@ from typing import Any
 
 import torch
 
-from study.checkpoint import save_checkpoint
-from study.data import load_training_data
-from study.engine import TrainSettings, pick_device, train
+from study.data.splits import load_training_data
 from study.io import write_json, write_text
-from study.models import count_parameters, create_model, multiply_adds
+from study.models.checkpoint import save_checkpoint
+from study.models.registry import count_parameters, create_model, multiply_adds
 from study.provenance import code_version, device_name
+from study.training.engine import TrainSettings, pick_device, train
 from study.variants import resolve
 
 # The state of an unfinished run, saved after every epoch: a killed job resumes from it.

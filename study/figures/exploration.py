@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from study.data import Split
+from study.data.splits import Split
 
 DIGITS = list(range(10))
 # Okabe & Ito's colour-blind-safe palette: one colour per split.

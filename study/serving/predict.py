@@ -1,6 +1,6 @@
 """Classify pictures of digits with a trained model: `python -m study predict IMAGE...`.
 
-Each picture is made MNIST-like by `study.digit_image`, then read by the exported ONNX model
+Each picture is made MNIST-like by `study.serving.digit_image`, then read by the exported ONNX model
 through onnxruntime (starts in a fraction of a second, no PyTorch), or by a PyTorch
 checkpoint (model.pt) when one is given. One bad file is reported and the others are still
 classified.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from study.digit_image import ImageInputError, preprocess
 from study.errors import CheckpointError
+from study.serving.digit_image import ImageInputError, preprocess
 
 DEFAULT_MODEL = Path("results/model/best.onnx")  # the study's best model, exported
 TOP = 3
@@ -80,7 +80,7 @@ def _onnx_model(path: Path) -> Model:
 def _torch_model(path: Path) -> Model:
     import torch
 
-    from study.onnx_export import normalised_model
+    from study.serving.onnx_export import normalised_model
 
     model, _ = normalised_model(path)
 

@@ -13,14 +13,14 @@ import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 
-from study import inside
-from study.checkpoint import load_checkpoint
-from study.data import load_arrays, to_inputs
-from study.engine import predict
-from study.figures import DIGITS, PALETTE, filters_figure, save
+from study.analysis import inside
+from study.data.splits import load_arrays, to_inputs
+from study.figures.results import DIGITS, PALETTE, filters_figure, save
 from study.io import read_json, write_text
-from study.models import create_model
-from study.precision import run_precision
+from study.models.checkpoint import load_checkpoint
+from study.models.registry import create_model
+from study.training.engine import predict
+from study.training.precision import run_precision
 
 EPSILONS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 

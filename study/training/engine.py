@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from study.augment import random_distortion
-from study.data import DeviceData, one_hot
+from study.data.augment import random_distortion
+from study.data.splits import DeviceData, one_hot
 from study.errors import ConfigError
 from study.io import atomic_path
-from study.precision import AUTO, Precision, choose_precision
+from study.training.precision import AUTO, Precision, choose_precision
 
 
 @dataclass

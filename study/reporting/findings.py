@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from study.evaluation.statistics import ALPHA, correct_on_test, holm, mcnemar
 from study.io import read_json, write_text
-from study.statistics import ALPHA, correct_on_test, holm, mcnemar
-from study.tables import comparisons, errors_on_known_labels, regularisation_table
-from study.tables import summarise as summarise_variants
+from study.reporting.tables import comparisons, errors_on_known_labels, regularisation_table
+from study.reporting.tables import summarise as summarise_variants
 
-WORDING = Path(__file__).resolve().parent / "assets" / "wording"
+WORDING = Path(__file__).resolve().parents[1] / "assets" / "wording"
 BASELINE = "none"
 # Temperature scaling "changes" the calibration only when the ECE moves by at least this
 # share of its value and by at least this many points: below, the move is bin noise.

@@ -20,10 +20,10 @@ from typing import Any
 import optuna
 import torch
 
-from study.data import DeviceData, load_training_data
-from study.engine import TrainSettings, pick_device, train
+from study.data.splits import DeviceData, load_training_data
 from study.io import write_json, write_text
-from study.models import create_model
+from study.models.registry import create_model
+from study.training.engine import TrainSettings, pick_device, train
 from study.variants import SEARCHED, resolve
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)

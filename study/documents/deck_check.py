@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
+from study.documents.live_demo import PAYLOAD_TYPE
 from study.errors import RenderError
-from study.live_demo import PAYLOAD_TYPE
 
 # At most this many lines of text on a main slide, to be read from the back of a room.
 MAX_TEXT_LINES = 6

@@ -16,7 +16,7 @@ import pandas as pd
 from torch import nn
 
 from study.io import read_json, write_json
-from study.models import create_model
+from study.models.registry import create_model
 
 # The validation figures a choice may use: accuracy first, loss to break ties.
 RANKING = ["val_accuracy", "val_loss"]

@@ -26,13 +26,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from study.data import load_arrays, load_training_data, to_inputs
-from study.engine import TrainSettings, autocast, pick_device, predict, sync, train
+from study.data.splits import load_arrays, load_training_data, to_inputs
 from study.errors import DataError
 from study.io import write_json
-from study.models import create_model, list_models, width
-from study.precision import AUTO, Precision, capabilities_record, choose_precision
+from study.models.registry import create_model, list_models, width
 from study.provenance import code_version, cpu_model, device_name
+from study.training.engine import TrainSettings, autocast, pick_device, predict, sync, train
+from study.training.precision import AUTO, Precision, capabilities_record, choose_precision
 
 TARGET = 0.99
 SPEEDRUN_ARCH = "speednet"

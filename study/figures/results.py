@@ -18,19 +18,19 @@ import seaborn as sns
 import torch
 from torch import nn
 
-from study.calibration import (
+from study.data.mnist import known_label_errors
+from study.data.splits import load_arrays, load_split, to_inputs
+from study.evaluation.calibration import (
     Reliability,
     fit_temperature,
     log_probabilities,
     reliability,
     softmax,
 )
-from study.checkpoint import load_checkpoint
-from study.data import load_arrays, load_split, to_inputs
-from study.engine import pick_device, predict
 from study.io import atomic_path, read_json, write_json
-from study.mnist import known_label_errors
-from study.precision import run_precision
+from study.models.checkpoint import load_checkpoint
+from study.training.engine import pick_device, predict
+from study.training.precision import run_precision
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 DIGITS = list(range(10))

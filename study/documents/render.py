@@ -25,17 +25,17 @@ from typing import Any
 
 import yaml
 
-from study import live_demo
+from study.documents import live_demo
 from study.errors import RenderError
 from study.io import atomic_path
 
 __all__ = ["RenderError", "render"]
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 LUA_FILTER = ASSETS / "quarto-subset.lua"
 TYPST_HEADER = ASSETS / "typst-header.typ"
 REVEAL_CSS = ASSETS / "revealjs.css"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Output format named in the front matter -> file suffix it produces.
 FORMATS = {"typst": ".pdf", "revealjs": ".html"}

@@ -16,9 +16,9 @@ from study.errors import RenderError
 
 PLACEHOLDER = '<script type="application/x-digit-demo"></script>'
 PAYLOAD_TYPE = "application/octet-stream"  # base64 data for the script, not shown
-DEMO = Path(__file__).resolve().parent / "assets" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo"
 SCRIPT, STYLE = DEMO / "digit_demo.js", DEMO / "digit_demo.css"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The npm package.json pins this version; the files below are the ones the demo loads.
 RUNTIME_FILES = {"digit-demo-ort": "ort.wasm.bundle.min.mjs",
                  "digit-demo-wasm": "ort-wasm-simd-threaded.wasm"}

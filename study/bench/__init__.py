@@ -1,0 +1,1 @@
+"""Benchmarks: speed, scaling and precision, with the machine they ran on."""

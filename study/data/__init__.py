@@ -1,0 +1,1 @@
+"""Data: the MNIST sources and their hashes, the stratified split, augmentation."""

@@ -1,0 +1,1 @@
+"""Figures: the data exploration, the results and what the best network learned."""

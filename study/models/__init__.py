@@ -1,0 +1,1 @@
+"""Models: the architectures' registry and the checkpoints that rebuild them."""

@@ -1,0 +1,1 @@
+"""Reporting: the tables, the findings in words, the reproducibility appendix."""

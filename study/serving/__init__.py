@@ -1,0 +1,1 @@
+"""Serving: the chosen model exported to ONNX, and reading pictures of digits."""

@@ -1,0 +1,1 @@
+"""Training: the engine, one run, the hyper-parameter search, the precision rule."""
