@@ -368,7 +368,7 @@ def write_tables(summaries: list[Path], best_json: Path, ensemble_json: Path,
         # What the documents have to show: a part with nothing in it is left out.
         "shows": {"comparisons": bool(len(compared)), "regularisation": bool(len(effects)),
                   "mlp": "mlp" in architectures,
-                  "ensemble": len(read_json(ensemble_json)["members"]) > 1},
+                  "ensemble": len(ensemble["members"]) > 1},
         "study": {
             "command": command,
             "architectures": ", ".join(architectures),

@@ -22,7 +22,8 @@ from study.variants import (
 
 # `--config` values typed as a config file would type them (Snakemake leaves the items of a
 # list or mapping given there as strings).
-update_config(config, typed_overrides(workflow.config_settings.config))
+OVERRIDES = typed_overrides(workflow.config_settings.config)
+update_config(config, OVERRIDES)
 # Checked before any job runs, one line per mistake; then Snakemake's validation fills in
 # every default of the schema. The variants' settings are then checked against the schema of
 # `training`, which JSON Schema cannot do by itself.
@@ -36,7 +37,7 @@ except ConfigError as err:
 # The command that runs this study again, as the report's appendix prints it.
 COMMAND = command_line(
     workflow.overwrite_configfiles,
-    typed_overrides(workflow.config_settings.config),
+    OVERRIDES,
     Path.cwd(),
 )
 
