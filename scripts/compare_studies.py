@@ -22,7 +22,8 @@ import pandas as pd
 import yaml
 
 # What differs between two runs of the same code on the same machine, or between two commits.
-TIMING_COLUMNS = {"train_seconds", "seconds", "Training (s)", "Training images/s"}
+TIMING_COLUMNS = {"train_seconds", "seconds", "Training (s)", "Training images/s",
+                  "dir"}  # runs.csv named each run's folder before its files were declared
 TIMING_TABLES = {"run_times.md", "environment.md", "config.md"}
 TIMING_VARIABLES = {("study", "code_version"), ("study", "train_minutes")}
 

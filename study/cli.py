@@ -7,8 +7,12 @@ import errno
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from study.errors import ConfigError, RenderError, StudyError
+
+if TYPE_CHECKING:  # imported by the commands that need it: `--help` stays fast
+    from study.run_files import RunFiles
 
 
 def json_object(text: str, option: str = "--settings") -> dict:
@@ -20,6 +24,40 @@ def json_object(text: str, option: str = "--settings") -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{option} must be a JSON object, got {text!r}")
     return value
+
+
+def named_path(text: str) -> tuple[str, Path]:
+    """NAME=PATH, as the rules give the files a job writes."""
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    return name, Path(path)
+
+
+# The kinds of a run's files a job may be given, with the option that lists them (one file
+# per run, in the order of --summaries).
+RUN_FILE_OPTIONS = {"model": "models", "history": "histories", "metrics": "metrics",
+                    "confusion": "confusions", "predictions": "predictions"}
+RUN_FILE_HELP = {"model": "model.pt", "history": "history.csv", "metrics": "metrics.json",
+                 "confusion": "confusion.csv", "predictions": "predictions.npz"}
+
+
+def add_run_files(parser: argparse.ArgumentParser, *kinds: str, required: bool = True) -> None:
+    """--summaries and one list option per kind of run file."""
+    parser.add_argument("--summaries", type=Path, nargs="+", required=required,
+                        help="train.json of every run (says which run each position is)")
+    for kind in kinds:
+        parser.add_argument(f"--{RUN_FILE_OPTIONS[kind]}", type=Path, nargs="+",
+                            required=required,
+                            help=f"{RUN_FILE_HELP[kind]} of every run, as --summaries")
+
+
+def run_files(args: argparse.Namespace, *kinds: str) -> RunFiles:
+    """The runs' files given as lists (--summaries, then one list per kind)."""
+    from study.run_files import RunFiles
+
+    return RunFiles(args.summaries, **{kind: getattr(args, RUN_FILE_OPTIONS[kind])
+                                       for kind in kinds})
 
 
 def _prepare_data(args: argparse.Namespace) -> None:
@@ -55,7 +93,8 @@ def _train(args: argparse.Namespace) -> None:
               train_npz=args.train, split_npz=args.split, settings=json_object(args.settings),
               model_options=json_object(args.model_options, "--model-options"),
               searched=read_searched(args.searched), device=args.device,
-              out_dir=args.out_dir, threads=args.threads)
+              model_out=args.model_out, history_out=args.history_out,
+              summary_out=args.summary_out, resume=args.resume, threads=args.threads)
 
 
 def read_searched(path: Path | None) -> dict | None:
@@ -78,7 +117,8 @@ def _search(args: argparse.Namespace) -> None:
                         space=json_object(args.space, "--space"), trials=args.trials,
                         train_images=args.train_images, seed=args.seed,
                         model_options=json_object(args.model_options, "--model-options"),
-                        device=args.device, storage=args.storage, out_dir=args.out_dir,
+                        device=args.device, storage=args.storage,
+                        chosen_out=args.chosen_out, trials_out=args.trials_out,
                         threads=args.threads)
     print(f"chosen on validation ({chosen['val_accuracy']:.4f}, trial {chosen['trial']}): "
           + ", ".join(f"{k} = {chosen[k]:.3g}" for k in chosen["space"]))
@@ -87,7 +127,9 @@ def _search(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from study.evaluation.test_set import evaluate_run
 
-    metrics = evaluate_run(args.checkpoint, args.test, args.out_dir, args.device)
+    metrics = evaluate_run(args.checkpoint, args.test, metrics_out=args.metrics_out,
+                           confusion_out=args.confusion_out,
+                           predictions_out=args.predictions_out, device=args.device)
     print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['test_errors']} errors)")
 
 
@@ -108,17 +150,20 @@ def _select_best(args: argparse.Namespace) -> None:
 def _evaluate_ensemble(args: argparse.Namespace) -> None:
     from study.evaluation.test_set import evaluate_ensemble
 
-    metrics = evaluate_ensemble(args.ensemble, args.out_dir)
+    metrics = evaluate_ensemble(args.ensemble, run_files(args, "predictions"),
+                                metrics_out=args.metrics_out,
+                                predictions_out=args.predictions_out)
     print(f"ensemble test accuracy {metrics['test_accuracy']:.4f} "
           f"({metrics['test_errors']} errors)")
 
 
 def _tables(args: argparse.Namespace) -> None:
-    from study.reporting.tables import write_tables
+    from study.reporting.write_tables import write_tables
 
-    variables = write_tables(args.runs, args.best, args.ensemble, args.architectures,
-                             json_object(args.variants, "--variants"), args.max_epochs,
-                             args.split, args.out_dir, args.searches, args.command)
+    variables = write_tables(run_files(args, "metrics", "predictions"), args.best, args.ensemble,
+                             args.architectures, json_object(args.variants, "--variants"),
+                             args.max_epochs, args.split, dict(args.outputs), args.searches,
+                             args.command)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -126,16 +171,17 @@ def _tables(args: argparse.Namespace) -> None:
 def _findings(args: argparse.Namespace) -> None:
     from study.reporting.findings import write_findings
 
-    write_findings(args.runs, args.best, args.ensemble, args.calibration, args.robustness,
-                   args.regularisations, args.out, args.language, args.searched)
+    write_findings(args.runs, run_files(args, "predictions"), args.best, args.ensemble,
+                   args.calibration, args.robustness, args.regularisations, args.out,
+                   args.language, args.searched)
     print(f"findings written to {args.out}")
 
 
 def _reproducibility(args: argparse.Namespace) -> None:
     from study.reporting.reproducibility import write_reproducibility
 
-    write_reproducibility(args.benchmarks, args.out_dir)
-    print(f"environment, run times and data hashes written to {args.out_dir}")
+    write_reproducibility(args.benchmarks, dict(args.outputs))
+    print("environment, run times and data hashes written")
 
 
 def _effective_config(args: argparse.Namespace) -> None:
@@ -164,10 +210,13 @@ def _check_deck(args: argparse.Namespace) -> None:
         raise RenderError("the deck needs fixing:\n" + "\n".join(found))
 
 
-# What each group of `figures` needs, besides --out-dir.
-FIGURE_INPUTS = {"results": ("runs",), "best": ("best", "train", "split", "test", "calibration"),
-                 "inside": ("best", "test"), "tsne": ("best", "runs", "test"),
-                 "robustness": ("best", "runs", "test", "robustness_table")}
+# What each group of `figures` needs, besides --outputs.
+FIGURE_INPUTS = {"results": ("runs", "summaries", "histories"),
+                 "best": ("best", "summaries", "models", "predictions", "confusions", "train",
+                          "split", "test"),
+                 "inside": ("best", "summaries", "models", "predictions", "test"),
+                 "tsne": ("best", "runs", "summaries", "models", "test"),
+                 "robustness": ("best", "runs", "summaries", "models", "test")}
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -184,26 +233,30 @@ def _figures(args: argparse.Namespace) -> None:
 
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
+    outputs = dict(args.outputs)
     if args.group == "results":
-        figures.result_figures(args.runs, args.out_dir)
+        figures.result_figures(args.runs, run_files(args, "history"), outputs)
     elif args.group == "best":
-        figures.best_model_figures(args.best, args.train, args.split, args.test, args.device,
-                                   args.out_dir, args.calibration)
+        figures.best_model_figures(args.best, run_files(args, "model", "predictions",
+                                                        "confusion"),
+                                   args.train, args.split, args.test, args.device, outputs)
     elif args.group == "inside":
-        inside_figures.inside_figures(args.best, args.test, device, args.out_dir)
+        inside_figures.inside_figures(args.best, run_files(args, "model", "predictions"),
+                                      args.test, device, outputs)
     elif args.group == "tsne":
-        inside_figures.tsne_figure(args.runs, args.best, args.test, args.points, device,
-                                   args.out_dir / "tsne.png")
+        inside_figures.tsne_figure(args.runs, run_files(args, "model"), args.best, args.test,
+                                   args.points, device, outputs["tsne"])
     else:
-        inside_figures.robustness_figure(args.runs, args.best, args.test, args.points, device,
-                                         args.out_dir / "robustness.png",
-                                         args.robustness_table)
+        inside_figures.robustness_figure(args.runs, run_files(args, "model"), args.best,
+                                         args.test, args.points, device, outputs["figure"],
+                                         outputs["table"])
 
 
 def _render(args: argparse.Namespace) -> None:
     from study.documents.render import render
 
-    render(args.document, args.generated, args.output, reveal_js=args.reveal_js,
+    render(args.document, args.generated, args.output, variables=args.variables,
+           findings=args.findings, model=args.model, reveal_js=args.reveal_js,
            engine=args.engine, onnxruntime_web=args.onnxruntime_web)
 
 
@@ -231,7 +284,7 @@ class _Version(argparse.Action):
 def _export_onnx(args: argparse.Namespace) -> None:
     from study.serving.onnx_export import export_onnx
 
-    check = export_onnx(args.best, args.test, args.out, args.check)
+    check = export_onnx(args.best, run_files(args, "model"), args.test, args.out, args.check)
     print(f"exported {check['architecture']} + {check['regularisation']} (seed "
           f"{check['seed']}) to {args.out}: onnxruntime agrees with PyTorch on "
           f"{check['images'] - check['disagreements']} of {check['images']} test images, "
@@ -281,7 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="chosen.json of the search, for the settings given as 'searched'")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int)
-    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--model-out", type=Path, required=True, help="the checkpoint to write")
+    p.add_argument("--history-out", type=Path, required=True, help="per-epoch history (CSV)")
+    p.add_argument("--summary-out", type=Path, required=True, help="train.json to write")
+    p.add_argument("--resume", type=Path, required=True,
+                   help="the unfinished run's state, saved after every epoch")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("search", help="search one architecture's hyper-parameters (Optuna)")
@@ -298,14 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int)
     p.add_argument("--storage", type=Path, required=True, help="the study's SQLite file")
-    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--chosen-out", type=Path, required=True, help="chosen.json to write")
+    p.add_argument("--trials-out", type=Path, required=True, help="every trial (CSV)")
     p.set_defaults(func=_search)
 
     p = sub.add_parser("evaluate", help="evaluate one trained run on the test set")
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--test", type=Path, required=True)
     p.add_argument("--device", default="auto")
-    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--metrics-out", type=Path, required=True, help="metrics.json to write")
+    p.add_argument("--confusion-out", type=Path, required=True, help="confusion matrix (CSV)")
+    p.add_argument("--predictions-out", type=Path, required=True,
+                   help="test probabilities, labels and predictions (npz)")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("select-best", help="choose the best run on validation figures alone")
@@ -318,11 +379,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-ensemble",
                        help="average the test predictions of the ensemble's members")
     p.add_argument("--ensemble", type=Path, required=True, help="ensemble.json")
-    p.add_argument("--out-dir", type=Path, required=True)
+    add_run_files(p, "predictions")
+    p.add_argument("--metrics-out", type=Path, required=True, help="metrics.json to write")
+    p.add_argument("--predictions-out", type=Path, required=True,
+                   help="the ensemble's test predictions (npz)")
     p.set_defaults(func=_evaluate_ensemble)
 
     p = sub.add_parser("tables", help="tables and report variables over every run")
-    p.add_argument("--runs", type=Path, nargs="+", required=True, help="train.json of each run")
+    add_run_files(p, "metrics", "predictions")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
     p.add_argument("--ensemble", type=Path, required=True,
                    help="the ensemble's metrics.json from evaluate-ensemble")
@@ -335,11 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the command that runs the study again, as the documents quote it")
     p.add_argument("--searches", type=Path, nargs="*", default=[],
                    help="chosen.json of each architecture's search")
-    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--outputs", type=named_path, nargs="+", required=True,
+                   help="NAME=PATH of every table and of variables.yml")
     p.set_defaults(func=_tables)
 
     p = sub.add_parser("findings", help="what the results mean: findings.yml, worded")
     p.add_argument("--runs", type=Path, required=True, help="runs.csv of the tables")
+    add_run_files(p, "predictions")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
     p.add_argument("--ensemble", type=Path, required=True, help="the ensemble's metrics.json")
     p.add_argument("--calibration", type=Path, required=True, help="calibration.json")
@@ -355,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the appendix tables: environment, run times, data hashes")
     p.add_argument("--benchmarks", type=Path, nargs="*", default=[],
                    help="Snakemake benchmark files (.tsv)")
-    p.add_argument("--out-dir", type=Path, required=True, help="the tables folder")
+    p.add_argument("--outputs", type=named_path, nargs="+", required=True,
+                   help="NAME=PATH of the tables environment, run_times and data_hashes")
     p.set_defaults(func=_reproducibility)
 
     p = sub.add_parser("effective-config",
@@ -369,22 +436,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="draw one group of figures")
     p.add_argument("group", choices=list(FIGURE_INPUTS))
     p.add_argument("--runs", type=Path, help="runs.csv of the tables")
+    add_run_files(p, *RUN_FILE_OPTIONS, required=False)
     p.add_argument("--best", type=Path, help="best.json of select_best")
     p.add_argument("--train", type=Path, help="training arrays (for the validation split)")
     p.add_argument("--split", type=Path, help="the split")
     p.add_argument("--test", type=Path, help="test arrays")
-    p.add_argument("--calibration", type=Path, help="best: where to write calibration.json")
-    p.add_argument("--robustness-table", type=Path, help="robustness: where to write its CSV")
     p.add_argument("--points", type=int, default=2000,
                    help="tsne, robustness: test images used (stratified)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int)
-    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--outputs", type=named_path, nargs="+", required=True,
+                   help="NAME=PATH of every file the group writes")
     p.set_defaults(func=_figures)
 
     p = sub.add_parser("render", help="render the report or the slides")
     p.add_argument("--document", type=Path, required=True, help="report.qmd or slides.qmd")
-    p.add_argument("--generated", type=Path, required=True, help="folder of figures/ tables/")
+    p.add_argument("--generated", type=Path, required=True,
+                   help="the folder the document's figures/ and tables/ paths are in")
+    p.add_argument("--variables", type=Path, required=True, help="variables.yml")
+    p.add_argument("--findings", type=Path, help="findings.yml")
+    p.add_argument("--model", type=Path, help="the .onnx the deck's live demo runs")
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--engine", choices=["auto", "quarto", "pandoc"], default="auto")
     p.add_argument("--reveal-js", type=Path)
@@ -395,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export-onnx", help="the best run as ONNX, checked by onnxruntime")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
+    add_run_files(p, "model")
     p.add_argument("--test", type=Path, required=True, help="test arrays, for the check")
     p.add_argument("--out", type=Path, required=True, help="the .onnx to write")
     p.add_argument("--check", type=Path, required=True, help="the check's figures (JSON)")

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from study.errors import ConfigError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -49,3 +51,13 @@ def save_npz(path: str | Path, **arrays: np.ndarray) -> None:
     # A file object stops numpy from appending ".npz" to the temporary name.
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
+
+
+def check_outputs(outputs: dict[str, Path], produced: dict[str, Any]) -> None:
+    """The outputs the rule declares must be the ones the job writes, by name."""
+    missing, unknown = sorted(set(produced) - set(outputs)), sorted(set(outputs) - set(produced))
+    if missing or unknown:
+        raise ConfigError("the outputs given do not match what is written: "
+                          + "; ".join(part for part in (
+                              f"missing {', '.join(missing)}" if missing else "",
+                              f"unknown {', '.join(unknown)}" if unknown else "") if part))

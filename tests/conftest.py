@@ -16,6 +16,7 @@ from study.evaluation.test_set import evaluate_run
 from study.io import save_npz, write_json
 from study.models.checkpoint import save_checkpoint
 from study.models.registry import create_model
+from study.run_files import RunFiles, run_key
 from study.training.train_run import history_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,6 +81,41 @@ def digits(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def run_paths(folder: Path) -> dict[str, Path]:
+    """A run's files in `folder`, named as the workflow's rules name them."""
+    return {"model": folder / "model.pt", "history": folder / "history.csv",
+            "summary": folder / "train.json", "resume": folder / "resume.pt",
+            "metrics": folder / "metrics.json", "confusion": folder / "confusion.csv",
+            "predictions": folder / "predictions.npz"}
+
+
+def train_outputs(folder: Path) -> dict[str, Path]:
+    """train_run's output arguments for a run in `folder`."""
+    paths = run_paths(folder)
+    return {"model_out": paths["model"], "history_out": paths["history"],
+            "summary_out": paths["summary"], "resume": paths["resume"]}
+
+
+def evaluate_into(folder: Path, test: Path) -> dict:
+    """evaluate_run of the model.pt in `folder`, its outputs beside it."""
+    paths = run_paths(folder)
+    return evaluate_run(paths["model"], test, metrics_out=paths["metrics"],
+                        confusion_out=paths["confusion"],
+                        predictions_out=paths["predictions"], device="cpu")
+
+
+def run_files(folders: list[Path], *kinds: str) -> RunFiles:
+    """RunFiles of the runs in `folders` (each with its train.json), `kinds` given."""
+    return RunFiles([run_paths(f)["summary"] for f in folders],
+                    **{kind: [run_paths(f)[kind] for f in folders] for kind in kinds})
+
+
+def predictions_of(runs: pd.DataFrame):
+    """The predictions file of each run of `synthetic_study`, by the run's key."""
+    paths = {run_key(r): Path(r.predictions) for r in runs.itertuples()}
+    return lambda run: paths[run_key(run)]
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) of a PNG, which must not be blank."""
     image = matplotlib.image.imread(path)
@@ -90,11 +126,11 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture
 def fake_study(tmp_path: Path) -> dict[str, Path]:
     """test.npz, three trained-looking runs (mlp, two deotte_cnn variants), best.json and
-    runs.csv, as the workflow writes them."""
+    runs.csv, as the workflow writes them; `files` holds every run's files."""
     images, labels = digits(60)
     test = tmp_path / "test.npz"
     save_npz(test, images=images, labels=labels.astype(np.uint8))
-    rows = []
+    rows, folders = [], []
     for arch, reg, options in (("mlp", "none", {}), ("deotte_cnn", "none", {"width": 4}),
                                ("deotte_cnn", "augment", {"width": 4})):
         folder = tmp_path / "runs" / arch / reg / "seed0"
@@ -103,26 +139,29 @@ def fake_study(tmp_path: Path) -> dict[str, Path]:
         model = create_model(arch, **options)
         save_checkpoint(folder / "model.pt", model, architecture=arch, model_kwargs=options,
                         regularisation=reg, seed=0, normalisation=NORM)
-        evaluate_run(folder / "model.pt", test, folder, device="cpu")
+        evaluate_into(folder, test)
         history = [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 1 - 0.1 / e,
                     "val_loss": 1.2 / e, "val_accuracy": 1 - 0.12 / e, "lr": 1e-3,
                     "seconds": 1.0} for e in (1, 2, 3)]
         (folder / "history.csv").write_text(history_csv(history))
         rows.append({"architecture": arch, "regularisation": reg, "seed": 0,
                      "val_accuracy": 0.5 + 0.1 * len(rows), "val_loss": 1.0,
-                     "test_accuracy": 0.1 * (1 + len(rows)), "dir": str(folder)})
+                     "test_accuracy": 0.1 * (1 + len(rows))})
+        write_json(folder / "train.json", rows[-1])
+        folders.append(folder)
     runs = tmp_path / "runs.csv"
     pd.DataFrame(rows).to_csv(runs, index=False)
     best = tmp_path / "best.json"
-    write_json(best, {"dir": rows[2]["dir"], "architecture": "deotte_cnn",
-                      "regularisation": "augment", "seed": 0, "cnn_dir": rows[2]["dir"]})
+    chosen = {"architecture": "deotte_cnn", "regularisation": "augment", "seed": 0}
+    write_json(best, {**chosen, "cnn": chosen})
     images, labels = digits(200, seed=1)
     train, split = tmp_path / "train.npz", tmp_path / "split.npz"
     save_npz(train, images=images, labels=labels.astype(np.uint8))
     save_npz(split, train_idx=np.arange(150), val_idx=np.arange(150, 200),
              mean=np.float64(NORM["mean"]), std=np.float64(NORM["std"]))
     return {"test": test, "runs": runs, "best": best, "out": tmp_path / "figures",
-            "train": train, "split": split}
+            "train": train, "split": split,
+            "files": run_files(folders, "model", "history", "confusion", "predictions")}
 
 
 FINDINGS_TEST_IMAGES = 2000  # test images of synthetic_study
@@ -136,9 +175,12 @@ def _run(tmp: Path, arch: str, reg: str, seed: int, wrong: np.ndarray, val: floa
     folder = tmp / arch / reg / f"seed{seed}"
     folder.mkdir(parents=True)
     save_npz(folder / "predictions.npz", labels=labels, predicted=predicted)
+    write_json(folder / "train.json", {"architecture": arch, "regularisation": reg,
+                                       "seed": seed})
     return {"architecture": arch, "regularisation": reg, "seed": seed, "val_accuracy": val,
             "test_accuracy": 1 - len(wrong) / FINDINGS_TEST_IMAGES, "test_errors": len(wrong),
-            "parameters": params, "epochs": 1, "train_seconds": 1.0, "dir": str(folder)}
+            "parameters": params, "epochs": 1, "train_seconds": 1.0,
+            "predictions": str(folder / "predictions.npz")}
 
 
 def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
@@ -158,8 +200,7 @@ def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
     runs = pd.DataFrame(rows)
     best = runs[(runs.architecture == "cnn") & (runs.regularisation == "augment")
                 & (runs.seed == seeds[-1])].iloc[0]
-    return runs, {"architecture": "cnn", "regularisation": "augment", "seed": int(best.seed),
-                  "dir": best.dir}
+    return runs, {"architecture": "cnn", "regularisation": "augment", "seed": int(best.seed)}
 
 
 @pytest.fixture(scope="session")
@@ -181,11 +222,11 @@ def digit_reader(tmp_path_factory: pytest.TempPathFactory,
     summary = train_run(architecture="lenet5", regularisation="augment", seed=0,
                         train_npz=folder / "train.npz", split_npz=folder / "split.npz",
                         settings={"max_epochs": 3, "lr": 3e-3, "bf16": False,
-                                  "augment": True}, device="cpu", out_dir=folder / "run")
+                                  "augment": True}, device="cpu", **train_outputs(folder / "run"))
     assert summary["val_accuracy"] > 0.95, summary  # else the drawn digits test nothing
-    write_json(folder / "best.json", {"dir": str(folder / "run"), "regularisation": "augment",
+    write_json(folder / "best.json", {"architecture": "lenet5", "regularisation": "augment",
                                       "seed": 0})
-    export_onnx(folder / "best.json", folder / "test.npz", folder / "best.onnx",
-                folder / "onnx_check.json")
+    export_onnx(folder / "best.json", run_files([folder / "run"], "model"),
+                folder / "test.npz", folder / "best.onnx", folder / "onnx_check.json")
     return {"run": folder / "run", "onnx": folder / "best.onnx",
             "check": folder / "onnx_check.json", "test": folder / "test.npz"}

@@ -86,7 +86,10 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path: Path) -> None:
     torch.save(_Hostile(marker), path)
     result = subprocess.run(
         [sys.executable, "-m", "study", "evaluate", "--checkpoint", str(path),
-         "--test", str(tmp_path / "test.npz"), "--out-dir", str(tmp_path / "out")],
+         "--test", str(tmp_path / "test.npz"),
+         "--metrics-out", str(tmp_path / "out" / "metrics.json"),
+         "--confusion-out", str(tmp_path / "out" / "confusion.csv"),
+         "--predictions-out", str(tmp_path / "out" / "predictions.npz")],
         capture_output=True, text=True, cwd=REPO,
     )
     assert result.returncode == 1
@@ -104,4 +107,6 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setattr(evaluation, "evaluate_run", broken)
     with pytest.raises(TypeError, match="unsupported operand"):
         main(["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--test",
-              str(tmp_path / "t.npz"), "--out-dir", str(tmp_path)])
+              str(tmp_path / "t.npz"), "--metrics-out", str(tmp_path / "m.json"),
+              "--confusion-out", str(tmp_path / "c.csv"),
+              "--predictions-out", str(tmp_path / "p.npz")])

@@ -15,7 +15,9 @@ from study.figures import results as figures
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
     out = fake_study["out"]
     out.mkdir()
-    figures.result_figures(fake_study["runs"], out)
+    figures.result_figures(fake_study["runs"], fake_study["files"], {
+        "curves": out / "learning_curves.png", "curves_best": out / "learning_curves_best.png",
+        "accuracy": out / "accuracy_by_variant.png"})
     curves = png_size(out / "learning_curves.png")
     best = png_size(out / "learning_curves_best.png")
     assert curves[1] > 1.5 * best[1]  # one row per architecture (two here) against one
@@ -26,8 +28,11 @@ def test_best_model_figures_and_the_calibration(fake_study) -> None:
     out = fake_study["out"]
     out.mkdir()
     calibration = out / "calibration.json"
-    figures.best_model_figures(fake_study["best"], fake_study["train"], fake_study["split"],
-                               fake_study["test"], "cpu", out, calibration)
+    figures.best_model_figures(fake_study["best"], fake_study["files"], fake_study["train"],
+                               fake_study["split"], fake_study["test"], "cpu",
+                               {**{name: out / f"{name}.png" for name in
+                                   ("confusion", "misclassified", "reliability")},
+                                "calibration": calibration})
     for name, least in (("confusion", (1100, 1000)), ("misclassified", (1600, 300)),
                         ("reliability", (1100, 1000))):
         width, height = png_size(out / f"{name}.png")
@@ -37,6 +42,7 @@ def test_best_model_figures_and_the_calibration(fake_study) -> None:
     run_dir = fake_study["best"].parent / "runs" / "deotte_cnn" / "augment" / "seed0"
     with np.load(run_dir / "predictions.npz") as f:
         probabilities, labels = f["probabilities"], f["labels"]
+    assert result["run"] == "deotte_cnn + augment, seed 0"
     assert result["temperature"] > 0
     assert result["ece_before"] == pytest.approx(reliability(probabilities, labels).ece)
     scaled = softmax(log_probabilities(probabilities), result["temperature"])
@@ -50,5 +56,6 @@ def test_misclassified_gallery_lists_the_most_confident_mistakes(fake_study, cou
     run_dir = fake_study["best"].parent / "runs" / "deotte_cnn" / "augment" / "seed0"
     with np.load(fake_study["test"]) as f:
         images = f["images"]
-    figures.misclassified_figure(run_dir, images, out / "m.png", count=count)
+    figures.misclassified_figure(run_dir / "predictions.npz", images, out / "m.png",
+                                 count=count)
     assert png_size(out / "m.png")[0] > 300

@@ -8,11 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import synthetic_study
+from conftest import predictions_of, synthetic_study
 
 from study.io import write_json
 from study.reporting import findings
 from study.reporting.tables import percent
+from study.run_files import RunFiles
 
 ENSEMBLE = {"members": [{"architecture": "cnn", "regularisation": "augment"}] * 3,
             "test_accuracy": 0.999, "test_errors": 2}
@@ -22,7 +23,8 @@ CURVES = pd.DataFrame({"variant": ["none", "augment"] * 2, "epsilon": [0, 0, 0.1
 
 
 def _compute(runs: pd.DataFrame, best: dict, calibration: dict = CALIBRATED) -> dict:
-    return findings.compute(runs, best, ENSEMBLE, calibration, CURVES, ["none", "augment"])
+    return findings.compute(runs, best, ENSEMBLE, calibration, CURVES, ["none", "augment"],
+                            predictions_of(runs))
 
 
 def test_a_regularisation_that_fixes_errors_on_every_seed_helps(tmp_path: Path) -> None:
@@ -95,7 +97,8 @@ def test_calibration_change_or_none(tmp_path: Path) -> None:
 
 def test_one_seed_and_no_robustness_still_word_everything(tmp_path: Path) -> None:
     runs, best = synthetic_study(tmp_path, augment_errors=10, seeds=(0,))
-    facts = findings.compute(runs, best, ENSEMBLE, CALIBRATED, None, ["none", "augment"])
+    facts = findings.compute(runs, best, ENSEMBLE, CALIBRATED, None, ["none", "augment"],
+                             predictions_of(runs))
     assert facts["best"]["test_std"] is None
     text = findings.word(facts)
     assert "1 seed each" in text["abstract"] and "standard deviation" not in text["abstract"]
@@ -110,7 +113,9 @@ def test_write_findings_keeps_facts_and_text(tmp_path: Path) -> None:
     write_json(tmp_path / "calibration.json", CALIBRATED)
     CURVES.to_csv(tmp_path / "robustness.csv", index=False)
     out = tmp_path / "findings.yml"
-    findings.write_findings(tmp_path / "runs.csv", tmp_path / "best.json",
+    files = RunFiles([Path(p).with_name("train.json") for p in runs.predictions],
+                     predictions=list(runs.predictions))
+    findings.write_findings(tmp_path / "runs.csv", files, tmp_path / "best.json",
                             tmp_path / "ensemble.json", tmp_path / "calibration.json",
                             tmp_path / "robustness.csv", ["none", "augment"], out)
     written = yaml.safe_load(out.read_text())
@@ -145,7 +150,8 @@ def test_a_study_of_one_variant_and_one_seed_is_worded_without_comparisons(
     ensemble = {"members": [{"architecture": "cnn", "regularisation": "augment"}],
                 "test_accuracy": float(runs.test_accuracy.iloc[0]), "test_errors": 5}
     curves = CURVES[CURVES.variant == "augment"]
-    facts = findings.compute(runs, best, ensemble, CALIBRATED, curves, ["augment"])
+    facts = findings.compute(runs, best, ensemble, CALIBRATED, curves, ["augment"],
+                             predictions_of(runs))
     text = findings.word(facts)
     flat = " ".join(str(v) for v in pd.json_normalize(text).iloc[0])
     for wrong in ("1 networks", "1 runs", "0 comparisons", "None of the 0", "1 candidates",

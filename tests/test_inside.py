@@ -139,8 +139,11 @@ def test_chosen_digits_takes_right_and_wrong_ones() -> None:
 
 def test_inside_figures_draw_every_image(fake_study) -> None:
     out = fake_study["out"]
-    inside_figures.inside_figures(fake_study["best"], fake_study["test"], torch.device("cpu"),
-                                  out)
+    names = {"filters": "filters", "maps": "feature_maps", "attributions": "attributions",
+             "occlusion": "occlusion", "top": "top_activations"}
+    inside_figures.inside_figures(fake_study["best"], fake_study["files"], fake_study["test"],
+                                  torch.device("cpu"),
+                                  {key: out / f"{name}.png" for key, name in names.items()})
     for name, least in (("filters", (300, 100)), ("feature_maps", (1500, 800)),
                         ("attributions", (2000, 900)), ("occlusion", (1400, 550)),
                         ("top_activations", (900, 700))):
@@ -151,8 +154,8 @@ def test_inside_figures_draw_every_image(fake_study) -> None:
 def test_tsne_figure_has_three_panels(fake_study) -> None:
     path = fake_study["out"] / "tsne.png"
     path.parent.mkdir()
-    inside_figures.tsne_figure(fake_study["runs"], fake_study["best"], fake_study["test"], 60,
-                               torch.device("cpu"), path)
+    inside_figures.tsne_figure(fake_study["runs"], fake_study["files"], fake_study["best"],
+                               fake_study["test"], 60, torch.device("cpu"), path)
     width, height = png_size(path)
     assert width > 2.5 * height  # mlp, untrained CNN, trained CNN side by side
 
@@ -160,8 +163,9 @@ def test_tsne_figure_has_three_panels(fake_study) -> None:
 def test_robustness_figure_attacks_every_variant(fake_study, tmp_path: Path) -> None:
     path, table = fake_study["out"] / "robustness.png", tmp_path / "robustness.csv"
     path.parent.mkdir()
-    inside_figures.robustness_figure(fake_study["runs"], fake_study["best"],
-                                     fake_study["test"], 60, torch.device("cpu"), path, table)
+    inside_figures.robustness_figure(fake_study["runs"], fake_study["files"],
+                                     fake_study["best"], fake_study["test"], 60,
+                                     torch.device("cpu"), path, table)
     frame = pd.read_csv(table)
     assert sorted(frame.variant.unique()) == ["augment", "none"]
     assert frame.epsilon.tolist()[:7] == inside_figures.EPSILONS

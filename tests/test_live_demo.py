@@ -101,7 +101,9 @@ def test_embedding_needs_the_model(tmp_path: Path) -> None:
 
 
 def test_embedding_refuses_another_onnxruntime_web(tmp_path: Path) -> None:
-    package = tmp_path / "onnxruntime-web"
+    """The version installed must be the one the project beside node_modules/ pins."""
+    (tmp_path / "package.json").write_text((REPO / "package.json").read_text())
+    package = tmp_path / "node_modules" / "onnxruntime-web"
     (package / "dist").mkdir(parents=True)
     (package / "package.json").write_text('{"version": "1.0.0"}')
     with pytest.raises(RenderError, match=r"onnxruntime-web 1\.0\.0 .* package\.json pins"):

@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import run_files
 from drawn_digits import STROKES, draw
 from PIL import Image
 
@@ -115,10 +116,11 @@ def test_an_export_that_disagrees_is_not_written(digit_reader: dict[str, Path],
     original = onnx_export._export
     monkeypatch.setattr(onnx_export, "_export", broken)
     best = tmp_path / "best.json"
-    best.write_text(json.dumps({"dir": str(digit_reader["run"]), "regularisation": "augment",
+    best.write_text(json.dumps({"architecture": "lenet5", "regularisation": "augment",
                                 "seed": 0}))
     with pytest.raises(onnx_export.ExportError, match="disagrees with PyTorch"):
-        onnx_export.export_onnx(best, digit_reader["test"], tmp_path / "best.onnx",
+        onnx_export.export_onnx(best, run_files([digit_reader["run"]], "model"),
+                                digit_reader["test"], tmp_path / "best.onnx",
                                 tmp_path / "check.json")
     assert list(tmp_path.iterdir()) == [best]
 

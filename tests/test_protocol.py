@@ -37,7 +37,7 @@ def make_runs(root: Path) -> list[Path]:
 def test_best_is_chosen_on_validation_not_test(tmp_path: Path) -> None:
     best = select_best(make_runs(tmp_path / "runs"), tmp_path / "best.json")
     assert (best["architecture"], best["seed"]) == ("lenet5", 1)  # the better seed of it
-    assert best["cnn_dir"] == best["dir"] == str(tmp_path / "runs/lenet5/none/seed1")
+    assert best["cnn"] == {"architecture": "lenet5", "regularisation": "none", "seed": 1}
     assert read_json(tmp_path / "best.json") == best
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import synthetic_study
+from conftest import predictions_of, synthetic_study
 from document_checks import check_deck_html, check_report
 from pypdf import PdfReader
 
 from study.documents import deck_check
-from study.documents.render import RenderError, check_offline, check_reveal_js, render
+from study.documents import render as rendering
+from study.documents.render import RenderError, check_offline, check_reveal_js
 from study.reporting import findings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,7 +168,7 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
     facts = findings.compute(runs, best, {"members": [best] * 2, "test_accuracy": 0.999,
                                           "test_errors": 2},
                              {"temperature": 1.1, "ece_before": 0.01, "ece_after": 0.004},
-                             None, ["none", "augment"])
+                             None, ["none", "augment"], predictions_of(runs))
     (root / "findings.yml").write_text(yaml.safe_dump({"text": findings.word(facts)}))
     write_tiny_onnx(root / "model" / "best.onnx")
     return root
@@ -195,6 +196,14 @@ def write_tiny_onnx(path: Path) -> None:
     onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
+
+
+def render(document: Path, generated: Path, output: Path, **options: object) -> None:
+    """Render as the workflow's rules do, each results file named explicitly."""
+    findings_yml = generated / "findings.yml"
+    rendering.render(document, generated, output, variables=generated / "variables.yml",
+                     findings=findings_yml if findings_yml.is_file() else None,
+                     model=generated / "model" / "best.onnx", **options)
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,9 @@ def test_data_hashes_are_the_pinned_ones(tmp_path: Path) -> None:
     assert f"`{mnist.WHEEL_SHA256}`" in table["SHA-256"].tolist()
     for digest in mnist.ARRAY_SHA256.values():
         assert f"`{digest}`" in table["SHA-256"].tolist()
-    write_reproducibility([_benchmark(tmp_path / "b" / "tables.tsv", 1.0)], tmp_path / "t")
+    write_reproducibility([_benchmark(tmp_path / "b" / "tables.tsv", 1.0)],
+                          {name: tmp_path / "t" / f"{name}.md"
+                           for name in ("environment", "run_times", "data_hashes")})
     assert {p.name for p in (tmp_path / "t").iterdir()} == {
         "environment.md", "run_times.md", "data_hashes.md"}
 

@@ -39,7 +39,9 @@ def _command(train: Path, split: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "study", "train", "--arch", "convnet_bn", "--reg", "combined",
             "--seed", "7", "--train", str(train), "--split", str(split),
             "--settings", json.dumps(SETTINGS), "--model-options", '{"width": 8}',
-            "--device", "cpu", "--threads", "1", "--out-dir", str(out)]
+            "--device", "cpu", "--threads", "1", "--model-out", str(out / "model.pt"),
+            "--history-out", str(out / "history.csv"), "--summary-out", str(out / "train.json"),
+            "--resume", str(out / "resume.pt")]
 
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:

@@ -100,7 +100,8 @@ def run(files: tuple[Path, Path], out: Path, trials: int, **changes) -> dict:
     return search.run_search(architecture="mlp", train_npz=files[0], split_npz=files[1],
                              settings=settings, space=SPACE, trials=trials, train_images=200,
                              seed=0, model_options={}, device="cpu",
-                             storage=out / "optuna.sqlite3", out_dir=out)
+                             storage=out / "optuna.sqlite3", chosen_out=out / "chosen.json",
+                             trials_out=out / "trials.csv")
 
 
 def trials_of(out: Path) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from study.evaluation.statistics import against_baseline, holm, verdict
+from study.run_files import run_key
 
 N = 10000
 
@@ -23,20 +24,19 @@ def fake_runs() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
                 *rng.choice(np.flatnonzero(~base), 10, replace=False)]
         wash[flip] = ~wash[flip]
         for reg, right in (("none", base), ("augment", better), ("dropout", wash)):
-            run_dir = f"runs/lenet5/{reg}/seed{seed}"
-            correct[run_dir] = right
+            correct[("lenet5", reg, seed)] = right
             rows.append({"architecture": "lenet5", "regularisation": reg, "seed": seed,
-                         "test_accuracy": right.mean(), "dir": run_dir})
+                         "test_accuracy": right.mean()})
     return pd.DataFrame(rows), correct
 
 
 def test_each_variant_is_paired_with_the_same_seed_baseline() -> None:
     runs, correct = fake_runs()
-    tests = against_baseline(runs, correct=correct.__getitem__)
+    tests = against_baseline(runs, lambda run: correct[run_key(run)])
     assert len(tests) == 4 and set(tests.regularisation) == {"augment", "dropout"}
     row = tests[(tests.regularisation == "augment") & (tests.seed == 1)].iloc[0]
-    expected_gain = correct["runs/lenet5/augment/seed1"].mean() - correct[
-        "runs/lenet5/none/seed1"].mean()
+    expected_gain = correct[("lenet5", "augment", 1)].mean() - correct[
+        ("lenet5", "none", 1)].mean()
     assert row.delta == pytest.approx(expected_gain)
     assert row.only_baseline == 0 and row.only_variant == round(expected_gain * N)
     assert (tests.p_holm >= tests.p).all()

@@ -18,8 +18,7 @@ def runs_frame() -> pd.DataFrame:
             rows.append({"architecture": arch, "regularisation": "none", "seed": seed,
                          "val_accuracy": val + seed * 1e-3, "val_loss": 0.1,
                          "test_accuracy": test, "test_errors": round((1 - test) * 1000),
-                         "parameters": 1000, "epochs": 3, "train_seconds": 1.0,
-                         "dir": f"runs/{arch}/{seed}"})
+                         "parameters": 1000, "epochs": 3, "train_seconds": 1.0})
     return pd.DataFrame(rows)
 
 
@@ -65,7 +64,7 @@ def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
     predicted[[947, 1621, 5]] = 3  # two of the known label errors, one other image
     predicted[[14, 24]] = 9  # two 4s taken for 9s
     save_npz(tmp_path / "predictions.npz", labels=labels, predicted=predicted)
-    table, summary = error_analysis(str(tmp_path))
+    table, summary = error_analysis(tmp_path / "predictions.npz")
     assert summary == {"errors": "5", "on_label_errors": "2", "label_errors": "15",
                        "label_error_points": "0.15", "top_pair": "4 taken for 9 (2 images)"}
     assert table.iloc[0].tolist() == ["4", "9", "2"] and len(table) == 4
@@ -74,6 +73,7 @@ def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
 def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
     from study.evaluation.test_set import evaluate_ensemble
     from study.io import save_npz, write_json
+    from study.run_files import RunFiles
 
     labels = np.array([0, 1, 2, 3])
     # Each member is wrong on a different image, but never with much confidence.
@@ -81,13 +81,19 @@ def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
     a[3] = np.eye(10)[5] * 0.6 + 0.04  # member a: image 3 taken for a 5
     b = np.eye(10)[[0, 1, 2, 3]] * 0.9 + 0.01
     b[0] = np.eye(10)[7] * 0.5 + np.eye(10)[0] * 0.4 + 0.01  # member b: image 0 for a 7
-    members = []
-    for name, probabilities in (("a", a), ("b", b)):
-        save_npz(tmp_path / name / "predictions.npz", probabilities=probabilities,
+    members, summaries = [], []
+    for seed, probabilities in enumerate((a, b)):
+        member = {"architecture": "lenet5", "regularisation": "none", "seed": seed}
+        save_npz(tmp_path / str(seed) / "predictions.npz", probabilities=probabilities,
                  labels=labels, predicted=probabilities.argmax(1))
-        members.append({"dir": str(tmp_path / name)})
+        write_json(tmp_path / str(seed) / "train.json", member)
+        members.append(member)
+        summaries.append(tmp_path / str(seed) / "train.json")
     write_json(tmp_path / "ensemble.json", {"size": 2, "members": members})
-    metrics = evaluate_ensemble(tmp_path / "ensemble.json", tmp_path / "out")
+    files = RunFiles(summaries, predictions=[s.with_name("predictions.npz") for s in summaries])
+    metrics = evaluate_ensemble(tmp_path / "ensemble.json", files,
+                                metrics_out=tmp_path / "out" / "metrics.json",
+                                predictions_out=tmp_path / "out" / "predictions.npz")
     assert metrics["test_errors"] == 0 and metrics["test_accuracy"] == 1.0
     with np.load(tmp_path / "out" / "predictions.npz") as f:
         np.testing.assert_allclose(f["probabilities"], (a + b) / 2, rtol=1e-6)

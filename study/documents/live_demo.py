@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 from study.errors import RenderError
+from study.package_data import asset
 
 PLACEHOLDER = '<script type="application/x-digit-demo"></script>'
 PAYLOAD_TYPE = "application/octet-stream"  # base64 data for the script, not shown
-DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo"
+DEMO = asset("demo")
 SCRIPT, STYLE = DEMO / "digit_demo.js", DEMO / "digit_demo.css"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # The npm package.json pins this version; the files below are the ones the demo loads.
 RUNTIME_FILES = {"digit-demo-ort": "ort.wasm.bundle.min.mjs",
                  "digit-demo-wasm": "ort-wasm-simd-threaded.wasm"}
@@ -29,17 +29,19 @@ def has_demo(html: str) -> bool:
 
 
 def runtime_dir(onnxruntime_web: Path | None = None) -> Path:
-    """onnxruntime-web's dist/ folder, at the version package.json pins."""
+    """onnxruntime-web's dist/ folder (default: ./node_modules/onnxruntime-web), at the
+    version the package.json of the project that installed it pins."""
     package_dir = Path(onnxruntime_web) if onnxruntime_web else \
-        REPO_ROOT / "node_modules" / "onnxruntime-web"
-    wanted = json.loads((REPO_ROOT / "package.json").read_text(encoding="utf-8"))[
-        "dependencies"]["onnxruntime-web"]
+        Path("node_modules") / "onnxruntime-web"
     package = package_dir / "package.json"
     if not package.is_file():
-        raise RenderError(f"onnxruntime-web not found at {package_dir}: run `npm ci` in "
-                          f"{REPO_ROOT} (package.json pins {wanted})")
+        raise RenderError(f"onnxruntime-web not found at {package_dir}: run `npm ci` in the "
+                          "study's folder or give its path")
+    project = package_dir.resolve().parents[1] / "package.json"  # beside node_modules/
+    wanted = json.loads(project.read_text(encoding="utf-8")).get("dependencies", {}).get(
+        "onnxruntime-web") if project.is_file() else None
     found = json.loads(package.read_text(encoding="utf-8")).get("version")
-    if found != wanted:
+    if wanted is not None and found != wanted:
         raise RenderError(f"onnxruntime-web {found} at {package_dir}, but package.json pins "
                           f"{wanted}: run `npm ci`")
     dist = package_dir / "dist"
@@ -55,15 +57,16 @@ def _payload(element_id: str, data: bytes) -> str:
     return f'<script type="{PAYLOAD_TYPE}" id="{element_id}">{encoded}</script>'
 
 
-def embed(html: Path, model: Path, onnxruntime_web: Path | None = None) -> None:
+def embed(html: Path, model: Path | None, onnxruntime_web: Path | None = None) -> None:
     """Fill the demo's placeholder in `html` with `model` (.onnx), the runtime and the
     script. A deck without the placeholder is left as it is."""
     text = html.read_text(encoding="utf-8")
     if not has_demo(text):
         return
-    if not Path(model).is_file():
-        raise RenderError(f"{model} not found: the deck's live demo runs the exported model "
-                          "(rule export_onnx, `snakemake results/model/best.onnx`)")
+    if model is None or not Path(model).is_file():
+        raise RenderError(f"{model or 'the model'} not found: the deck's live demo runs the "
+                          "exported model (rule export_onnx, `snakemake "
+                          "results/model/best.onnx`)")
     dist = runtime_dir(onnxruntime_web)
     parts = [_payload("digit-demo-model", Path(model).read_bytes())]
     parts += [_payload(element, (dist / name).read_bytes())

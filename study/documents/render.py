@@ -28,14 +28,14 @@ import yaml
 from study.documents import live_demo
 from study.errors import RenderError
 from study.io import atomic_path
+from study.package_data import asset
 
 __all__ = ["RenderError", "render"]
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = asset()
 LUA_FILTER = ASSETS / "quarto-subset.lua"
 TYPST_HEADER = ASSETS / "typst-header.typ"
 REVEAL_CSS = ASSETS / "revealjs.css"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Output format named in the front matter -> file suffix it produces.
 FORMATS = {"typst": ".pdf", "revealjs": ".html"}
@@ -52,25 +52,28 @@ REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|poster|data-src)\s*=\s*["']?|url
                     r"""((?:https?:)?//[^"'\s)>]+)""", re.IGNORECASE)
 
 
-def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | None = None,
-           engine: str = "auto", onnxruntime_web: Path | None = None) -> None:
+def render(document: Path, generated: Path, output: Path, *, variables: Path,
+           findings: Path | None = None, model: Path | None = None,
+           reveal_js: Path | None = None, engine: str = "auto",
+           onnxruntime_web: Path | None = None) -> None:
     """Render `document` (.qmd) with the results in `generated` into `output`.
 
-    `generated` holds `figures/*.png`, `tables/*.md`, `variables.yml` and `findings.yml`,
-    whose sentences the documents quote as `{{< var findings.* >}}`. The output format
-    follows the document's front matter: `typst` gives a PDF, `revealjs` one self-contained
-    HTML file. `engine` is "auto" (Quarto when on the PATH, else pandoc), "pandoc" or
-    "quarto". `reveal_js` is the local reveal.js 5 (default: node_modules/reveal.js).
-    A deck with the live demo also embeds `generated`/model/best.onnx and onnxruntime-web
-    (default: node_modules/onnxruntime-web).
+    The document names its figures and tables by their paths in `generated`
+    (`figures/*.png`, `tables/*.md`); it quotes `variables` (variables.yml) and the
+    sentences of `findings` (findings.yml) as `{{< var ... >}}`. The output format follows
+    the document's front matter: `typst` gives a PDF, `revealjs` one self-contained HTML
+    file. `engine` is "auto" (Quarto when on the PATH, else pandoc), "pandoc" or "quarto".
+    `reveal_js` is the local reveal.js 5 (default: node_modules/reveal.js). A deck with the
+    live demo also embeds `model` (.onnx) and onnxruntime-web (default:
+    node_modules/onnxruntime-web).
     """
     document, generated, output = Path(document), Path(generated), Path(output)
     if engine not in ENGINES:
         raise RenderError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not document.is_file():
         raise RenderError(f"document not found: {document}")
-    if not (generated / "variables.yml").is_file():
-        raise RenderError(f"{generated / 'variables.yml'} not found: run the workflow first")
+    if not Path(variables).is_file():
+        raise RenderError(f"{variables} not found: run the workflow first")
     fmt, options = document_format(document)
     if output.suffix.lower() != FORMATS[fmt]:
         raise RenderError(f"{document} renders to {fmt} ({FORMATS[fmt]}), not {output.name}")
@@ -82,7 +85,7 @@ def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | N
         reveal_js = check_reveal_js(reveal_js)
 
     with tempfile.TemporaryDirectory(prefix="study-render-") as tmp:
-        build = stage(document, generated, Path(tmp) / "build")
+        build = stage(document, generated, Path(tmp) / "build", variables, findings)
         source = build / document.name
         try:
             if use_quarto:
@@ -95,7 +98,7 @@ def render(document: Path, generated: Path, output: Path, *, reveal_js: Path | N
             else:
                 result = render_revealjs(source, options, reveal_js)
             if fmt == "revealjs":
-                live_demo.embed(result, generated / "model" / "best.onnx", onnxruntime_web)
+                live_demo.embed(result, model, onnxruntime_web)
                 check_offline(result)
         except RenderError as err:
             # Paths in the message are those of the staged copy: say where they came from.
@@ -140,7 +143,8 @@ def _format_map(value: Any) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def stage(document: Path, generated: Path, build: Path) -> Path:
+def stage(document: Path, generated: Path, build: Path, variables_yml: Path,
+          findings_yml: Path | None) -> Path:
     """Copy the document's folder and the results into `build`, laid out as Quarto expects."""
     shutil.copytree(document.parent, build, ignore=shutil.ignore_patterns(
         "*.pdf", "*.html", "*_files", ".quarto", "_freeze", "__pycache__"))
@@ -149,10 +153,9 @@ def stage(document: Path, generated: Path, build: Path) -> Path:
             shutil.copytree(generated / name, build / name, dirs_exist_ok=True)
     # Quarto reads {{< var >}} values from _variables.yml in the project folder: the tables'
     # variables, and the sentences of the findings as `findings.*`.
-    variables = yaml.safe_load((generated / "variables.yml").read_text(encoding="utf-8")) or {}
-    findings = generated / "findings.yml"
-    if findings.is_file():
-        variables["findings"] = (yaml.safe_load(findings.read_text(encoding="utf-8"))
+    variables = yaml.safe_load(Path(variables_yml).read_text(encoding="utf-8")) or {}
+    if findings_yml is not None:
+        variables["findings"] = (yaml.safe_load(Path(findings_yml).read_text(encoding="utf-8"))
                                  or {}).get("text", {})
     (build / "_variables.yml").write_text(
         yaml.safe_dump(variables, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -323,11 +326,11 @@ def render_quarto(quarto: str, source: Path, fmt: str) -> Path:
 
 def check_reveal_js(reveal_js: Path | None) -> Path:
     """The local reveal.js 5 to embed (reveal.js 6 moved its plugins: pandoc's deck is blank)."""
-    path = Path(reveal_js) if reveal_js else REPO_ROOT / "node_modules" / "reveal.js"
+    path = Path(reveal_js) if reveal_js else Path("node_modules") / "reveal.js"
     package = path / "package.json"
     if not (path / "dist" / "reveal.js").is_file() or not package.is_file():
-        raise RenderError(f"reveal.js not found at {path}: run `npm ci` in {REPO_ROOT} "
-                          "(package.json pins reveal.js 5.2.1)")
+        raise RenderError(f"reveal.js not found at {path}: run `npm ci` in the study's folder "
+                          "(package.json pins reveal.js 5.2.1) or give its path")
     version = json.loads(package.read_text(encoding="utf-8")).get("version", "?")
     if not version.startswith("5."):
         raise RenderError(f"reveal.js {version} at {path}, but pandoc's writer needs 5.x: "

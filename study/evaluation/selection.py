@@ -29,15 +29,19 @@ def has_convolution(architecture: str) -> bool:
 
 
 def training_summaries(summaries: list[Path]) -> pd.DataFrame:
-    """One row per run from its train.json, with the run's folder."""
+    """One row per run from its train.json."""
     rows = []
     for summary in summaries:
         row = read_json(summary)
         rows.append({"architecture": row["architecture"],
                      "regularisation": row["regularisation"], "seed": int(row["seed"]),
-                     "val_accuracy": row["val_accuracy"], "val_loss": row["val_loss"],
-                     "dir": str(Path(summary).parent)})
+                     "val_accuracy": row["val_accuracy"], "val_loss": row["val_loss"]})
     return pd.DataFrame(rows)
+
+
+def _run(row: pd.Series) -> dict[str, Any]:
+    return {"architecture": str(row.architecture), "regularisation": str(row.regularisation),
+            "seed": int(row.seed)}
 
 
 def _best_run(runs: pd.DataFrame) -> pd.Series:
@@ -46,7 +50,8 @@ def _best_run(runs: pd.DataFrame) -> pd.Series:
 
 def pick_best(runs: pd.DataFrame) -> dict[str, Any]:
     """The variant with the best mean validation accuracy over seeds (ties: lower mean
-    validation loss), its best run, and the best run of an architecture with convolutions."""
+    validation loss), its best run, and (`cnn`) the best run of an architecture with
+    convolutions, or None."""
     variants = (runs.groupby(["architecture", "regularisation"], sort=False)[RANKING].mean()
                 .reset_index())
     variant = _best_run(variants)
@@ -56,10 +61,10 @@ def pick_best(runs: pd.DataFrame) -> dict[str, Any]:
     return {
         "architecture": str(variant.architecture),
         "regularisation": str(variant.regularisation),
-        "seed": int(run.seed), "dir": str(run.dir),
+        "seed": int(run.seed),
         "variant_val_accuracy": float(variant.val_accuracy),
         "run_val_accuracy": float(run.val_accuracy),
-        "cnn_dir": str(_best_run(conv).dir) if len(conv) else None,
+        "cnn": _run(_best_run(conv)) if len(conv) else None,
     }
 
 
@@ -74,9 +79,7 @@ def pick_ensemble(runs: pd.DataFrame, size: int) -> list[dict[str, Any]]:
     """The `size` runs with the best validation accuracy (ties: lower validation loss), of
     any architecture and variant."""
     ranked = runs.sort_values(RANKING, ascending=[False, True], kind="stable").head(size)
-    return [{"architecture": str(r.architecture), "regularisation": str(r.regularisation),
-             "seed": int(r.seed), "dir": str(r.dir), "val_accuracy": float(r.val_accuracy)}
-            for r in ranked.itertuples()]
+    return [{**_run(r), "val_accuracy": float(r.val_accuracy)} for r in ranked.itertuples()]
 
 
 def select_ensemble(summaries: list[Path], size: int, out: Path) -> list[dict[str, Any]]:

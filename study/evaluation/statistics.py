@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,23 +48,25 @@ def holm(p_values: pd.Series) -> pd.Series:
     return pd.Series(multipletests(p_values.to_numpy(), method="holm")[1], index=p_values.index)
 
 
-def correct_on_test(run_dir: str) -> np.ndarray:
-    """Which test images the run classifies correctly, from its predictions.npz."""
-    with np.load(Path(run_dir) / "predictions.npz") as f:
+def correct_on_test(predictions: Path) -> np.ndarray:
+    """Which test images a run classifies correctly, from its predictions (npz)."""
+    with np.load(predictions) as f:
         return f["predicted"] == f["labels"]
 
 
-def against_baseline(runs: pd.DataFrame, baseline: str = "none",
-                     correct: Callable[[str], np.ndarray] = correct_on_test) -> pd.DataFrame:
+def against_baseline(runs: pd.DataFrame, correct: Callable[[Any], np.ndarray],
+                     baseline: str = "none") -> pd.DataFrame:
     """Every run of every other variant against its architecture's `baseline` run of the same
-    seed: accuracy difference, exact McNemar test, Holm correction across all these tests."""
+    seed: accuracy difference, exact McNemar test, Holm correction across all these tests.
+    `correct(run)` says which test images a row of `runs` classifies correctly."""
     base = runs[runs.regularisation == baseline].set_index(["architecture", "seed"])
     rows = []
     for run in runs[runs.regularisation != baseline].itertuples():
         if (run.architecture, run.seed) not in base.index:
             continue
         reference = base.loc[(run.architecture, run.seed)]
-        only_variant, only_baseline, p = mcnemar(correct(run.dir), correct(reference.dir))
+        only_variant, only_baseline, p = mcnemar(correct(run), correct(
+            {"architecture": run.architecture, "regularisation": baseline, "seed": run.seed}))
         rows.append({"architecture": run.architecture, "regularisation": run.regularisation,
                      "seed": run.seed, "delta": run.test_accuracy - reference.test_accuracy,
                      "only_variant": only_variant, "only_baseline": only_baseline, "p": p})

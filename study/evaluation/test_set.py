@@ -20,6 +20,7 @@ from study.data.splits import NUM_CLASSES, load_arrays, to_inputs
 from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
 from study.models.checkpoint import load_checkpoint
+from study.run_files import RunFiles
 from study.training.engine import pick_device, predict
 from study.training.precision import run_precision
 
@@ -46,9 +47,11 @@ def test_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any
     }
 
 
-def evaluate_run(checkpoint: Path, test_npz: Path, out_dir: Path, device: str = "auto",
+def evaluate_run(checkpoint: Path, test_npz: Path, *, metrics_out: Path, confusion_out: Path,
+                 predictions_out: Path, device: str = "auto",
                  batch_size: int = 2000) -> dict[str, Any]:
-    """Write metrics.json, confusion.csv and predictions.npz of one trained run."""
+    """Write one trained run's test metrics (JSON), confusion matrix (CSV) and predictions
+    (npz: probabilities, labels, predicted)."""
     dev = pick_device(device)
     model, meta = load_checkpoint(checkpoint, dev)
     images, labels = load_arrays(test_npz)
@@ -63,31 +66,31 @@ def evaluate_run(checkpoint: Path, test_npz: Path, out_dir: Path, device: str = 
     metrics = {**test_metrics(labels, probabilities), **precision.record()}
     confusion = pd.DataFrame(confusion_matrix(labels, probabilities.argmax(1), labels=CLASSES),
                              index=pd.Index(CLASSES, name="true"), columns=CLASSES)
-    out_dir = Path(out_dir)
-    save_npz(out_dir / "predictions.npz", probabilities=probabilities.astype(np.float32),
-             labels=labels, predicted=probabilities.argmax(1))
-    write_text(out_dir / "confusion.csv", confusion.to_csv())
-    write_json(out_dir / "metrics.json", metrics)
+    save_npz(predictions_out, probabilities=probabilities.astype(np.float32), labels=labels,
+             predicted=probabilities.argmax(1))
+    write_text(confusion_out, confusion.to_csv())
+    write_json(metrics_out, metrics)
     return metrics
 
 
-def evaluate_ensemble(ensemble_json: Path, out_dir: Path) -> dict[str, Any]:
-    """Average the members' test probabilities (chosen on validation in ensemble.json) and
-    write the ensemble's metrics.json and predictions.npz."""
+def evaluate_ensemble(ensemble_json: Path, runs: RunFiles, *, metrics_out: Path,
+                      predictions_out: Path) -> dict[str, Any]:
+    """Average the test probabilities of the members (chosen on validation in ensemble.json;
+    `runs` holds every run's predictions) and write the ensemble's metrics and predictions."""
     members = read_json(ensemble_json)["members"]
     probabilities, labels = None, None
     for member in members:
-        with np.load(Path(member["dir"]) / "predictions.npz") as f:
+        path = runs.path(member, "predictions")
+        with np.load(path) as f:
             p = f["probabilities"].astype(np.float64)
             if labels is not None and not np.array_equal(labels, f["labels"]):
-                raise DataError(f"{member['dir']}/predictions.npz: predictions of other test "
-                                "images than the other members'; evaluate every run again.")
+                raise DataError(f"{path}: predictions of other test images than the other "
+                                "members'; evaluate every run again.")
             labels = f["labels"]
         probabilities = p if probabilities is None else probabilities + p
     probabilities /= len(members)
     metrics = {**test_metrics(labels, probabilities), "members": members}
-    out_dir = Path(out_dir)
-    save_npz(out_dir / "predictions.npz", probabilities=probabilities.astype(np.float32),
-             labels=labels, predicted=probabilities.argmax(1))
-    write_json(out_dir / "metrics.json", metrics)
+    save_npz(predictions_out, probabilities=probabilities.astype(np.float32), labels=labels,
+             predicted=probabilities.argmax(1))
+    write_json(metrics_out, metrics)
     return metrics

@@ -16,9 +16,10 @@ from sklearn.model_selection import train_test_split
 from study.analysis import inside
 from study.data.splits import load_arrays, to_inputs
 from study.figures.results import DIGITS, PALETTE, filters_figure, save
-from study.io import read_json, write_text
+from study.io import check_outputs, read_json, write_text
 from study.models.checkpoint import load_checkpoint
 from study.models.registry import create_model
+from study.run_files import RunFiles
 from study.training.engine import predict
 from study.training.precision import run_precision
 
@@ -144,22 +145,26 @@ def top_activations_figure(images: np.ndarray, channels: list[int], best: np.nda
     return fig
 
 
-def inside_figures(best_json: Path, test_npz: Path, device: torch.device, out_dir: Path
-                   ) -> None:
+INSIDE_FIGURES = ("filters", "maps", "attributions", "occlusion", "top")
+
+
+def inside_figures(best_json: Path, files: RunFiles, test_npz: Path, device: torch.device,
+                   outputs: dict[str, Path]) -> None:
     """Filters, feature maps, attributions, occlusion and top activations of the best
-    convolutional network (chosen on validation)."""
-    best = read_json(best_json)
-    cnn_dir = Path(best["cnn_dir"]) if best["cnn_dir"] else None
-    filters_figure(cnn_dir, out_dir / "filters.png")
+    convolutional network (chosen on validation), to `outputs` by name (INSIDE_FIGURES);
+    `files` holds every run's model and predictions."""
+    check_outputs(outputs, dict.fromkeys(INSIDE_FIGURES))
+    cnn = read_json(best_json)["cnn"]
+    filters_figure(files.path(cnn, "model") if cnn else None, outputs["filters"])
     images, labels = load_arrays(test_npz)
-    if cnn_dir is None:
-        for name in ("feature_maps", "attributions", "occlusion", "top_activations"):
-            filters_figure(None, out_dir / f"{name}.png")  # says there is no CNN
+    if cnn is None:
+        for name in INSIDE_FIGURES[1:]:
+            filters_figure(None, outputs[name])  # says there is no CNN
         return
-    model, meta = load_checkpoint(cnn_dir / "model.pt", device)
+    model, meta = load_checkpoint(files.path(cnn, "model"), device)
     model = inside.no_inplace(model)
     name = f"{meta['architecture']} + {meta['regularisation']}"
-    with np.load(cnn_dir / "predictions.npz") as f:
+    with np.load(files.path(cnn, "predictions")) as f:
         predicted, probabilities = f["predicted"], f["probabilities"]
 
     # Every test image goes to the device once; each figure takes its rows.
@@ -168,7 +173,7 @@ def inside_figures(best_json: Path, test_npz: Path, device: torch.device, out_di
     wrong = chosen_digits(predicted, labels, right=False, count=4)
     save(feature_maps_figure(model, all_x[right[:2]], images[right[:2]],
                              f"Feature maps of every convolution of {name}"),
-         out_dir / "feature_maps.png")
+         outputs["maps"])
 
     shown = np.concatenate([right, wrong])
     x = all_x[shown]
@@ -178,17 +183,16 @@ def inside_figures(best_json: Path, test_npz: Path, device: torch.device, out_di
     result = inside.attributions(model, x, targets, background)
     save(attributions_figure(images[shown], result, titles,
                              f"What {name} looks at, for its predicted digit"),
-         out_dir / "attributions.png")
+         outputs["attributions"])
 
     maps = inside.occlusion(model, x[:6], targets[:6], background)
     save(occlusion_figure(images[shown[:6]], maps, titles[:6],
                           f"Occlusion sensitivity of {name} (6x6 patch)"),
-         out_dir / "occlusion.png")
+         outputs["occlusion"])
 
     layer_name, layer = inside.cam_layer(model, all_x)
     channels, top = inside.top_activating(model, layer, all_x)
-    save(top_activations_figure(images, channels, top, layer_name, name),
-         out_dir / "top_activations.png")
+    save(top_activations_figure(images, channels, top, layer_name, name), outputs["top"])
 
 
 def _stratified(labels: np.ndarray, points: int) -> np.ndarray:
@@ -206,10 +210,10 @@ def best_run(runs: pd.DataFrame, architecture: str | None = None) -> pd.Series |
                                                   ascending=[False, True]).iloc[0]
 
 
-def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
+def tsne_figure(runs_csv: Path, files: RunFiles, best_json: Path, test_npz: Path, points: int,
                 device: torch.device, path: Path) -> None:
     """Penultimate-layer embeddings of the test images in 2-D: the MLP baseline, the best
-    CNN's architecture untrained, and the best CNN."""
+    CNN's architecture untrained, and the best CNN; `files` holds every run's model."""
     runs = pd.read_csv(runs_csv)
     best = read_json(best_json)
     images, labels = load_arrays(test_npz)
@@ -217,10 +221,10 @@ def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
     panels: list[tuple[str, torch.nn.Module, dict[str, Any]]] = []
     mlp = best_run(runs, "mlp")
     if mlp is not None:
-        model, meta = load_checkpoint(Path(mlp.dir) / "model.pt", device)
+        model, meta = load_checkpoint(files.path(mlp, "model"), device)
         panels.append((f"mlp + {mlp.regularisation}, trained", model, meta))
-    if best["cnn_dir"]:
-        model, meta = load_checkpoint(Path(best["cnn_dir"]) / "model.pt", device)
+    if best["cnn"]:
+        model, meta = load_checkpoint(files.path(best["cnn"], "model"), device)
         torch.manual_seed(0)
         untrained = create_model(meta["architecture"], **meta["model_kwargs"]).to(device).eval()
         panels.append((f"{meta['architecture']}, untrained", untrained, meta))
@@ -255,20 +259,20 @@ def tsne_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
     save(fig, path)
 
 
-def robustness_figure(runs_csv: Path, best_json: Path, test_npz: Path, points: int,
-                      device: torch.device, path: Path, table: Path) -> None:
+def robustness_figure(runs_csv: Path, files: RunFiles, best_json: Path, test_npz: Path,
+                      points: int, device: torch.device, path: Path, table: Path) -> None:
     """Test accuracy under FGSM against ε for every variant of the best CNN's architecture
-    (its first seed), on a stratified sample of the test images."""
+    (its first seed), on a stratified sample of the test images; `files` holds every run's
+    model."""
     runs = pd.read_csv(runs_csv)
     best = read_json(best_json)
-    chosen = runs[runs.dir == best["cnn_dir"]] if best["cnn_dir"] else runs[:0]
-    architecture = chosen.architecture.iloc[0] if len(chosen) else best["architecture"]
+    architecture = (best["cnn"] or best)["architecture"]
     images, labels = load_arrays(test_npz)
     keep = _stratified(labels, points)
     own = runs[(runs.architecture == architecture) & (runs.seed == runs.seed.min())]
     rows = []
     for run in own.itertuples():
-        model, meta = load_checkpoint(Path(run.dir) / "model.pt", device)
+        model, meta = load_checkpoint(files.path(run, "model"), device)
         x, background = _inputs(meta, images[keep], device)
         high = (1 - meta["normalisation"]["mean"]) / meta["normalisation"]["std"]
         y = torch.from_numpy(labels[keep].astype(np.int64)).to(device)

@@ -27,8 +27,9 @@ from study.evaluation.calibration import (
     reliability,
     softmax,
 )
-from study.io import atomic_path, read_json, write_json
+from study.io import atomic_path, check_outputs, read_json, write_json
 from study.models.checkpoint import load_checkpoint
+from study.run_files import RunFiles, describe, run_key
 from study.training.engine import pick_device, predict
 from study.training.precision import run_precision
 
@@ -70,11 +71,12 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
            "#000000"]
 
 
-def read_histories(runs: pd.DataFrame) -> pd.DataFrame:
-    """Every run's history.csv, one row per epoch, with its architecture, variant and seed."""
+def read_histories(runs: pd.DataFrame, files: RunFiles) -> pd.DataFrame:
+    """Every run's history (CSV, in `files`), one row per epoch, with its architecture,
+    variant and seed."""
     histories = []
     for run in runs.itertuples():
-        history = pd.read_csv(Path(run.dir) / "history.csv")
+        history = pd.read_csv(files.path(run, "history"))
         history["architecture"], history["regularisation"] = run.architecture, run.regularisation
         history["seed"] = run.seed
         histories.append(history)
@@ -144,17 +146,22 @@ def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: 
     return fig
 
 
-def result_figures(runs_csv: Path, out_dir: Path) -> None:
+RESULT_FIGURES = ("curves", "curves_best", "accuracy")
+
+
+def result_figures(runs_csv: Path, files: RunFiles, outputs: dict[str, Path]) -> None:
+    """The learning curves (all, and the best architecture's) and the accuracy of every
+    variant, to `outputs` by name (RESULT_FIGURES); `files` holds every run's history."""
+    check_outputs(outputs, dict.fromkeys(RESULT_FIGURES))
     runs = pd.read_csv(runs_csv)
     architectures = list(dict.fromkeys(runs.architecture))
     variants = list(dict.fromkeys(runs.regularisation))
-    curves = read_histories(runs)
-    save(learning_curves(curves, architectures, variants), out_dir / "learning_curves.png")
+    curves = read_histories(runs, files)
+    save(learning_curves(curves, architectures, variants), outputs["curves"])
     # The slides show the architecture of the best variant on validation alone.
     best = runs.groupby(["architecture", "regularisation"]).val_accuracy.mean().idxmax()[0]
-    save(learning_curves(curves, [best], variants), out_dir / "learning_curves_best.png")
-    save(accuracy_by_variant(runs, architectures, variants),
-         out_dir / "accuracy_by_variant.png")
+    save(learning_curves(curves, [best], variants), outputs["curves_best"])
+    save(accuracy_by_variant(runs, architectures, variants), outputs["accuracy"])
 
 
 # ---------------------------------------------------------------- the best model
@@ -164,9 +171,9 @@ def first_conv(model: nn.Module) -> nn.Conv2d | None:
     return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
 
 
-def confusion_figure(run_dir: Path, title: str, path: Path) -> None:
+def confusion_figure(confusion_csv: Path, title: str, path: Path) -> None:
     """Row-normalised: each row says where the test images of one digit went (% of it)."""
-    confusion = pd.read_csv(run_dir / "confusion.csv", index_col=0).to_numpy()
+    confusion = pd.read_csv(confusion_csv, index_col=0).to_numpy()
     share = 100 * confusion / confusion.sum(1, keepdims=True).clip(min=1)
     errors = share.copy()
     np.fill_diagonal(errors, 0)
@@ -183,10 +190,11 @@ def confusion_figure(run_dir: Path, title: str, path: Path) -> None:
     save(fig, path)
 
 
-def misclassified_figure(run_dir: Path, images: np.ndarray, path: Path, count: int = 30) -> None:
+def misclassified_figure(predictions: Path, images: np.ndarray, path: Path,
+                         count: int = 30) -> None:
     """The most confident mistakes, with true → predicted label and confidence; a red frame
     marks the test images whose MNIST label is known to be wrong."""
-    with np.load(run_dir / "predictions.npz") as f:
+    with np.load(predictions) as f:
         probabilities, labels, predicted = f["probabilities"], f["labels"], f["predicted"]
     wrong = np.flatnonzero(predicted != labels)
     # The most confident mistakes first: these are the most telling (or mislabelled) images.
@@ -226,7 +234,7 @@ def reliability_figure(before: Reliability, after: Reliability, temperature: flo
     return fig
 
 
-def calibration_figure(run_dir: Path, model: nn.Module, val_x: torch.Tensor,
+def calibration_figure(predictions: Path, model: nn.Module, val_x: torch.Tensor,
                        val_labels: np.ndarray, title: str, path: Path,
                        bf16: bool = False) -> dict[str, float]:
     """Fit T on the validation split (logits in the precision the test predictions were
@@ -234,7 +242,7 @@ def calibration_figure(run_dir: Path, model: nn.Module, val_x: torch.Tensor,
     ECEs for the report."""
     val_logits = predict(model, val_x, bf16=bf16).double().cpu().numpy()
     temperature = fit_temperature(val_logits, val_labels)
-    with np.load(run_dir / "predictions.npz") as f:
+    with np.load(predictions) as f:
         probabilities, labels = f["probabilities"], f["labels"]
     before = reliability(probabilities, labels)
     after = reliability(softmax(log_probabilities(probabilities), temperature), labels)
@@ -242,10 +250,11 @@ def calibration_figure(run_dir: Path, model: nn.Module, val_x: torch.Tensor,
     return {"temperature": temperature, "ece_before": before.ece, "ece_after": after.ece}
 
 
-def filters_figure(cnn_dir: Path | None, path: Path) -> None:
+def filters_figure(checkpoint: Path | None, path: Path) -> None:
+    """The first convolution's filters of the model in `checkpoint` (None: there is none)."""
     conv = None
-    if cnn_dir is not None:
-        model, meta = load_checkpoint(cnn_dir / "model.pt")
+    if checkpoint is not None:
+        model, meta = load_checkpoint(checkpoint)
         conv = first_conv(model)
     if conv is None:
         fig, ax = plt.subplots(figsize=(5, 1))
@@ -268,25 +277,31 @@ def filters_figure(cnn_dir: Path | None, path: Path) -> None:
     save(fig, path)
 
 
-def best_model_figures(best_json: Path, train_npz: Path, split_npz: Path, test_npz: Path,
-                       device: str, out_dir: Path, calibration_json: Path) -> None:
+BEST_MODEL_FIGURES = ("confusion", "misclassified", "reliability", "calibration")
+
+
+def best_model_figures(best_json: Path, files: RunFiles, train_npz: Path, split_npz: Path,
+                       test_npz: Path, device: str, outputs: dict[str, Path]) -> None:
     """The evaluation of the best run (chosen on validation): confusion, mistakes and
-    calibration."""
+    calibration (its figure, and its figures as JSON), to `outputs` by name
+    (BEST_MODEL_FIGURES); `files` holds every run's model, predictions and confusion."""
+    check_outputs(outputs, dict.fromkeys(BEST_MODEL_FIGURES))
     best = read_json(best_json)
-    run_dir = Path(best["dir"])
+    predictions = files.path(best, "predictions")
     dev = pick_device(device)
     images, _ = load_arrays(test_npz)
     name = f"{best['architecture']} + {best['regularisation']} (seed {best['seed']})"
-    confusion_figure(run_dir, f"Confusion matrix of {name}, test set (row-normalised, %)",
-                     out_dir / "confusion.png")
-    misclassified_figure(run_dir, images, out_dir / "misclassified.png")
-    model, meta = load_checkpoint(run_dir / "model.pt", dev)
+    confusion_figure(files.path(best, "confusion"),
+                     f"Confusion matrix of {name}, test set (row-normalised, %)",
+                     outputs["confusion"])
+    misclassified_figure(predictions, images, outputs["misclassified"])
+    model, meta = load_checkpoint(files.path(best, "model"), dev)
     train_images, train_labels = load_arrays(train_npz)
     val_idx = load_split(split_npz).val_idx
     norm = meta["normalisation"]
     val_x = to_inputs(train_images[val_idx], norm["mean"], norm["std"], dev)
-    calibration = calibration_figure(run_dir, model, val_x, train_labels[val_idx].astype(int),
+    calibration = calibration_figure(predictions, model, val_x,
+                                     train_labels[val_idx].astype(int),
                                      f"Reliability of {name} on the test set",
-                                     out_dir / "reliability.png",
-                                     bf16=run_precision(meta, dev).bf16)
-    write_json(calibration_json, {**calibration, "run": best["dir"]})
+                                     outputs["reliability"], bf16=run_precision(meta, dev).bf16)
+    write_json(outputs["calibration"], {**calibration, "run": describe(run_key(best))})

@@ -10,6 +10,7 @@ documents quote those sentences; nothing in them is typed by hand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ import yaml
 
 from study.evaluation.statistics import ALPHA, correct_on_test, holm, mcnemar
 from study.io import read_json, write_text
+from study.package_data import asset
 from study.reporting.tables import comparisons, errors_on_known_labels, regularisation_table
 from study.reporting.tables import summarise as summarise_variants
+from study.run_files import RunFiles
 
-WORDING = Path(__file__).resolve().parents[1] / "assets" / "wording"
+WORDING = asset("wording")
 BASELINE = "none"
 # Temperature scaling "changes" the calibration only when the ECE moves by at least this
 # share of its value and by at least this many points: below, the move is bin noise.
@@ -42,8 +45,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return summarise_variants(runs).rename(columns={"val_mean": "val", "test_mean": "test"})
 
 
-def best_finding(runs: pd.DataFrame, summary: pd.DataFrame,
-                 best: dict[str, Any]) -> dict[str, Any]:
+def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
+                 correct: Callable[[Any], np.ndarray]) -> dict[str, Any]:
     """The variant chosen on validation, its margin there, and what the test set says of it."""
     ranked = summary.sort_values("val", ascending=False, kind="stable")
     chosen = ranked[(ranked.architecture == best["architecture"])
@@ -52,7 +55,7 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame,
     runner = others.iloc[0] if len(others) else None
     top_test = summary.sort_values("test", ascending=False, kind="stable").iloc[0]
     # The tables' paired tests: the best run against the same-seed run of every other variant.
-    tests = comparisons(runs, best).rename(columns={"Variant": "variant"})
+    tests = comparisons(runs, best, correct).rename(columns={"Variant": "variant"})
     tests["p_holm"] = holm(tests.p)
     beaten = tests[(tests.p_holm < ALPHA)
                    & (tests["Only best right"] > tests["Only this right"])]
@@ -80,12 +83,13 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame,
     }
 
 
-def regularisation_finding(runs: pd.DataFrame, regularisations: list[str]) -> dict[str, Any]:
+def regularisation_finding(runs: pd.DataFrame, regularisations: list[str],
+                           correct: Callable[[Any], np.ndarray]) -> dict[str, Any]:
     """For each variant: on which architectures it helped or hurt, significantly on every seed
     (the tables' exact McNemar tests, Holm-corrected over all comparisons), and its mean
     change."""
     order = {name: i for i, name in enumerate([*runs.architecture.unique(), *regularisations])}
-    table = regularisation_table(runs, order)
+    table = regularisation_table(runs, order, correct)
     variants = []
     for reg in [r for r in regularisations if r != BASELINE]:
         effects = {"helps": [], "hurts": [], "unclear": []}
@@ -105,8 +109,8 @@ def regularisation_finding(runs: pd.DataFrame, regularisations: list[str]) -> di
             "seeds": int(runs.seed.nunique())}
 
 
-def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame,
-                         best: dict[str, Any]) -> dict[str, Any]:
+def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
+                         correct: Callable[[Any], np.ndarray]) -> dict[str, Any]:
     """Each architecture's best variant on validation, ranked; and what convolution brings over
     the MLP: the chosen CNN against the MLP's own best variant, same seed, paired test."""
     per_arch = summary.loc[summary.groupby("architecture", sort=False).val.idxmax()]
@@ -122,8 +126,7 @@ def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame,
                          & (summary.regularisation == best["regularisation"])].iloc[0]
         mlp_run = runs[(runs.architecture == "mlp") & (runs.regularisation == mlp.regularisation)
                        & (runs.seed == best["seed"])]
-        p = mcnemar(correct_on_test(best["dir"]), correct_on_test(mlp_run.dir.iloc[0]))[2] \
-            if len(mlp_run) else None
+        p = mcnemar(correct(best), correct(mlp_run.iloc[0]))[2] if len(mlp_run) else None
         finding["mlp"] = {
             "variant": _variant("mlp", mlp.regularisation), "test": float(mlp.test),
             "errors": float(mlp.errors), "params": int(mlp.params),
@@ -148,9 +151,10 @@ def ensemble_finding(summary: pd.DataFrame, best: dict[str, Any],
             "variants": len({(m["architecture"], m["regularisation"]) for m in members})}
 
 
-def label_error_finding(best: dict[str, Any]) -> dict[str, Any]:
-    """How many of the best run's errors fall on test images whose label is known wrong."""
-    with np.load(Path(best["dir"]) / "predictions.npz") as f:
+def label_error_finding(predictions: Path) -> dict[str, Any]:
+    """How many of the best run's errors (`predictions`, npz) fall on test images whose label
+    is known wrong."""
+    with np.load(predictions) as f:
         labels, predicted = f["labels"], f["predicted"]
     errors, on_label_errors, label_errors = errors_on_known_labels(labels, predicted)
     return {"errors": errors, "on_label_errors": on_label_errors,
@@ -188,19 +192,25 @@ def robustness_finding(curves: pd.DataFrame) -> dict[str, Any] | None:
 
 def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
             calibration: dict[str, Any], robustness: pd.DataFrame | None,
-            regularisations: list[str], searched: list[str] | None = None) -> dict[str, Any]:
+            regularisations: list[str], predictions: Callable[[Any], Path],
+            searched: list[str] | None = None) -> dict[str, Any]:
     """Every finding of the study as plain data (accuracies as fractions, changes in points);
-    `searched` names the settings a search chose (none when the config gave them all)."""
+    `predictions(run)` is the test predictions file of a run, `searched` names the settings
+    a search chose (none when the config gave them all)."""
     summary = summarise(runs)
+
+    def correct(run: Any) -> np.ndarray:
+        return correct_on_test(predictions(run))
+
     return {
         "study": {"runs": len(runs), "seeds": int(runs.seed.nunique()),
                   "architectures": int(runs.architecture.nunique()),
                   "variants": len(summary), "searched": list(searched or [])},
-        "best": best_finding(runs, summary, best),
-        "regularisation": regularisation_finding(runs, regularisations),
-        "architectures": architecture_finding(runs, summary, best),
+        "best": best_finding(runs, summary, best, correct),
+        "regularisation": regularisation_finding(runs, regularisations, correct),
+        "architectures": architecture_finding(runs, summary, best, correct),
         "ensemble": ensemble_finding(summary, best, ensemble),
-        "label_errors": label_error_finding(best),
+        "label_errors": label_error_finding(predictions(best)),
         "calibration": calibration_finding(calibration),
         "robustness": None if robustness is None else robustness_finding(robustness),
     }
@@ -263,15 +273,17 @@ def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
     return render(wording["text"])
 
 
-def write_findings(runs_csv: Path, best_json: Path, ensemble_json: Path,
+def write_findings(runs_csv: Path, files: RunFiles, best_json: Path, ensemble_json: Path,
                    calibration_json: Path, robustness_csv: Path | None,
                    regularisations: list[str], output: Path, language: str = "en",
                    searched: list[str] | None = None) -> None:
-    """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences)."""
+    """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences), from the
+    tables' runs.csv and every run's test predictions (`files`)."""
     runs = pd.read_csv(runs_csv)
     robustness = pd.read_csv(robustness_csv) if robustness_csv else None
     facts = compute(runs, read_json(best_json), read_json(ensemble_json),
-                    read_json(calibration_json), robustness, regularisations, searched)
+                    read_json(calibration_json), robustness, regularisations,
+                    lambda run: files.path(run, "predictions"), searched)
     facts = _plain(facts)
     document = {"language": language, "facts": facts, "text": word(facts, language)}
     write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from study.data import mnist
-from study.io import write_text
+from study.io import check_outputs, write_text
 from study.provenance import code_version, cpu_model
 from study.training.precision import cpu_capabilities
 
@@ -128,10 +128,14 @@ def data_hashes_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_reproducibility(benchmarks: list[Path], tables: Path) -> None:
-    """environment.md, run_times.md and data_hashes.md into `tables`."""
+def write_reproducibility(benchmarks: list[Path], outputs: dict[str, Path]) -> None:
+    """The tables `environment`, `run_times` and `data_hashes`, each to its path in
+    `outputs`."""
     from study.reporting.tables import markdown
 
-    write_text(Path(tables) / "environment.md", markdown(environment_table()))
-    write_text(Path(tables) / "run_times.md", markdown(run_times_table(benchmarks)))
-    write_text(Path(tables) / "data_hashes.md", markdown(data_hashes_table()))
+    texts = {"environment": markdown(environment_table()),
+             "run_times": markdown(run_times_table(benchmarks)),
+             "data_hashes": markdown(data_hashes_table())}
+    check_outputs(outputs, texts)
+    for name, text in texts.items():
+        write_text(outputs[name], text)

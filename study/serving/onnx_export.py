@@ -25,6 +25,7 @@ from study.data.splits import load_arrays
 from study.errors import StudyError
 from study.io import atomic_path, write_json
 from study.models.checkpoint import load_checkpoint
+from study.run_files import RunFiles
 
 INPUT, OUTPUT = "pixels", "logits"
 LOGIT_TOLERANCE = 1e-3  # float32 kernels differ between runtimes by ~1e-5 on these logits
@@ -57,12 +58,13 @@ def normalised_model(checkpoint: str | Path) -> tuple[Normalised, dict[str, Any]
     return Normalised(model, norm["mean"], norm["std"]).eval(), meta
 
 
-def export_onnx(best_json: str | Path, test_npz: str | Path, out: str | Path,
+def export_onnx(best_json: str | Path, files: RunFiles, test_npz: str | Path, out: str | Path,
                 check_out: str | Path) -> dict[str, Any]:
-    """Export the best run of `best_json` to `out` (.onnx), check it against PyTorch on the
-    test images, and write the check's figures to `check_out` (JSON)."""
+    """Export the best run of `best_json` (its checkpoint is in `files`, with every run's) to
+    `out` (.onnx), check it against PyTorch on the test images, and write the check's
+    figures to `check_out` (JSON)."""
     best = json.loads(Path(best_json).read_text(encoding="utf-8"))
-    checkpoint = Path(best["dir"]) / "model.pt"
+    checkpoint = files.path(best, "model")
     model, meta = normalised_model(checkpoint)
     images, _ = load_arrays(test_npz)
     pixels = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)

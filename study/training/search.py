@@ -61,10 +61,10 @@ def trials_csv(study: optuna.Study, keys: list[str]) -> str:
 def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
                settings: dict[str, Any], space: dict[str, list[float]], trials: int,
                train_images: int | None, seed: int, model_options: dict[str, Any],
-               device: str, storage: Path, out_dir: Path,
+               device: str, storage: Path, chosen_out: Path, trials_out: Path,
                threads: int | None = None) -> dict[str, Any]:
-    """Run the trials still missing from the stored study, then write chosen.json (the best
-    trial's values) and trials.csv (every trial) into `out_dir`."""
+    """Run the trials still missing from the study stored in `storage` (SQLite), then write
+    the best trial's values (`chosen_out`, chosen.json) and every trial (`trials_out`, CSV)."""
     if threads:
         torch.set_num_threads(threads)
     keys = [k for k, v in settings.items() if v == SEARCHED]
@@ -115,7 +115,6 @@ def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
               "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
               "max_epochs": settings["max_epochs"], "train_images": len(data.train_x),
               "space": {k: space[k] for k in keys}, "device": str(dev)}
-    out_dir = Path(out_dir)
-    write_text(out_dir / "trials.csv", trials_csv(study, keys))
-    write_json(out_dir / "chosen.json", chosen)
+    write_text(trials_out, trials_csv(study, keys))
+    write_json(chosen_out, chosen)
     return chosen

@@ -17,8 +17,6 @@ from study.provenance import code_version, device_name
 from study.training.engine import TrainSettings, pick_device, train
 from study.variants import resolve
 
-# The state of an unfinished run, saved after every epoch: a killed job resumes from it.
-RESUME_FILE = "resume.pt"
 HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
                   "seconds"]
 
@@ -32,14 +30,16 @@ def history_csv(history: list[dict[str, float]]) -> str:
 
 
 def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: Path,
-              split_npz: Path, settings: dict[str, Any], device: str, out_dir: Path,
+              split_npz: Path, settings: dict[str, Any], device: str, model_out: Path,
+              history_out: Path, summary_out: Path, resume: Path,
               model_options: dict[str, Any] | None = None,
               searched: dict[str, Any] | None = None,
               threads: int | None = None) -> dict[str, Any]:
-    """Train one run and write model.pt, history.csv and train.json into `out_dir`.
+    """Train one run and write its checkpoint (`model_out`), its per-epoch history
+    (`history_out`, CSV) and its summary (`summary_out`, train.json).
 
-    Until they are written, `out_dir`/resume.pt holds the run's state after its last complete
-    epoch; run again after a crash, the job continues from there.
+    Until they are written, `resume` holds the run's state after its last complete epoch;
+    run again after a crash, the job continues from there.
 
     `settings` are the run's training settings, the variant's already applied to the base
     ones, `searched` ones taking the search's values (its chosen.json); `regularisation` is
@@ -55,8 +55,7 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     model = create_model(architecture, **model_kwargs)
     print(f"{architecture} / {regularisation} / seed {seed} on {dev}: "
           f"{count_parameters(model):,} parameters, {len(data.train_x):,} training images")
-    out_dir = Path(out_dir)
-    resume = out_dir / RESUME_FILE
+    resume = Path(resume)
     result = train(model, data, run_settings, seed, resume=resume)
     best = result.history[result.best_epoch - 1]
     summary = {
@@ -70,9 +69,9 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "n_train": len(data.train_x), "n_val": len(data.val_x),
         **result.precision.record(),
     }
-    write_text(out_dir / "history.csv", history_csv(result.history))
-    write_json(out_dir / "train.json", summary)
-    save_checkpoint(out_dir / "model.pt", model, architecture=architecture,
+    write_text(history_out, history_csv(result.history))
+    write_json(summary_out, summary)
+    save_checkpoint(model_out, model, architecture=architecture,
                     model_kwargs=model_kwargs, regularisation=regularisation, seed=seed,
                     settings=vars(run_settings), normalisation={"mean": split.mean,
                                                                 "std": split.std},

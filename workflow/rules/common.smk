@@ -1,4 +1,5 @@
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ sys.path.insert(0, str(REPO))  # the study package, also when it is not installe
 from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
 from study.data.mnist import WHEEL_NAME, find_idx_files
+from study.package_data import asset
 from study.variants import (
     check_variants,
     architecture_options,
@@ -106,6 +108,11 @@ def uses_cuda():
     return config["device"].startswith("cuda")
 
 
+def named(output):
+    """Every named file of `output` as NAME=PATH, for a job that writes several."""
+    return " ".join(f"{name}={shlex.quote(str(path))}" for name, path in output.items())
+
+
 def all_runs(pattern):
     """`pattern` expanded over every (architecture, regularisation, seed)."""
     return expand(
@@ -122,7 +129,7 @@ def reveal_js():
 
 def document_sources(folder):
     """Every file of report/ or slides/ and of the renderer, so an edit renders again."""
-    assets = [p for p in (REPO / "study" / "assets").rglob("*") if p.is_file()]
+    assets = [p for p in asset().rglob("*") if p.is_file()]
     renderer = [*(REPO / "study" / "documents").glob("*.py"), *assets]
     documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
     return sorted(str(p) for p in documents + renderer)

@@ -20,16 +20,18 @@ rule evaluate:
         gpu=1 if uses_cuda() else 0,
     params:
         device=config["device"],
-        out_dir=lambda wildcards, output: Path(output[0]).parent,
     shell:
         "python -m study evaluate --checkpoint {input.model} --test {input.test}"
-        " --device {params.device} --out-dir {params.out_dir} > {log} 2>&1"
+        " --device {params.device} --metrics-out {output.metrics}"
+        " --confusion-out {output.confusion} --predictions-out {output.predictions}"
+        " > {log} 2>&1"
 
 
 # The ensemble: the members' test probabilities averaged, members chosen on validation.
 rule evaluate_ensemble:
     input:
         ensemble=rules.select_best.output.ensemble,
+        summaries=all_runs(rules.train.output.summary),
         predictions=all_runs(rules.evaluate.output.predictions),
     output:
         metrics="results/ensemble/metrics.json",
@@ -42,8 +44,8 @@ rule evaluate_ensemble:
         "../../environment.yml"
     resources:
         mem_mb=2000,
-    params:
-        out_dir=lambda wildcards, output: Path(output.metrics).parent,
     shell:
         "python -m study evaluate-ensemble --ensemble {input.ensemble}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --summaries {input.summaries} --predictions {input.predictions}"
+        " --metrics-out {output.metrics} --predictions-out {output.predictions}"
+        " > {log} 2>&1"

@@ -3,6 +3,7 @@
 rule export_onnx:
     input:
         best=rules.select_best.output.best,
+        summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
@@ -18,5 +19,6 @@ rule export_onnx:
     resources:
         mem_mb=3000,
     shell:
-        "python -m study export-onnx --best {input.best} --test {input.test}"
+        "python -m study export-onnx --best {input.best} --summaries {input.summaries}"
+        " --models {input.models} --test {input.test}"
         " --out {output.model} --check {output.check} > {log} 2>&1"

@@ -51,6 +51,7 @@ rule explore_data:
 rule result_figures:
     input:
         runs=rules.tables.output.runs_csv,
+        summaries=all_runs(rules.train.output.summary),
         histories=all_runs(rules.train.output.history),
     output:
         curves=report(
@@ -73,19 +74,21 @@ rule result_figures:
     resources:
         mem_mb=2000,
     params:
-        out_dir=lambda wildcards, output: Path(output[0]).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures results --runs {input.runs}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --summaries {input.summaries} --histories {input.histories}"
+        " --outputs {params.outputs} > {log} 2>&1"
 
 
 # The best run was chosen on validation by select_best; these figures evaluate it.
 rule best_model_figures:
     input:
         best=rules.select_best.output.best,
+        summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
         predictions=all_runs(rules.evaluate.output.predictions),
-        confusion=all_runs(rules.evaluate.output.confusion),
+        confusions=all_runs(rules.evaluate.output.confusion),
         train=rules.prepare_data.output.train,
         split=rules.split_data.output.split,
         test=rules.prepare_data.output.test,
@@ -117,18 +120,20 @@ rule best_model_figures:
         mem_mb=3000,
     params:
         device=config["device"],
-        out_dir=lambda wildcards, output: Path(output.confusion).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures best --best {input.best} --train {input.train}"
-        " --split {input.split} --test {input.test} --calibration {output.calibration}"
-        " --device {params.device} --threads {threads} --out-dir {params.out_dir}"
-        " > {log} 2>&1"
+        "python -m study figures best --best {input.best} --summaries {input.summaries}"
+        " --models {input.models} --predictions {input.predictions}"
+        " --confusions {input.confusions} --train {input.train} --split {input.split}"
+        " --test {input.test} --device {params.device} --threads {threads}"
+        " --outputs {params.outputs} > {log} 2>&1"
 
 
 # Inside the best convolutional network (chosen on validation).
 rule inside_figures:
     input:
         best=rules.select_best.output.best,
+        summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
         predictions=all_runs(rules.evaluate.output.predictions),
         test=rules.prepare_data.output.test,
@@ -169,10 +174,11 @@ rule inside_figures:
         mem_mb=3000,
     params:
         device=config["device"],
-        out_dir=lambda wildcards, output: Path(output.filters).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures inside --best {input.best} --test {input.test}"
-        " --device {params.device} --threads {threads} --out-dir {params.out_dir}"
+        "python -m study figures inside --best {input.best} --summaries {input.summaries}"
+        " --models {input.models} --predictions {input.predictions} --test {input.test}"
+        " --device {params.device} --threads {threads} --outputs {params.outputs}"
         " > {log} 2>&1"
 
 
@@ -181,6 +187,7 @@ rule tsne_figure:
     input:
         best=rules.select_best.output.best,
         runs=rules.tables.output.runs_csv,
+        summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
@@ -201,17 +208,19 @@ rule tsne_figure:
     params:
         device=config["device"],
         points=config["figures"]["tsne_points"],
-        out_dir=lambda wildcards, output: Path(output.tsne).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures tsne --best {input.best} --runs {input.runs}"
+        " --summaries {input.summaries} --models {input.models}"
         " --test {input.test} --points {params.points} --device {params.device}"
-        " --threads {threads} --out-dir {params.out_dir} > {log} 2>&1"
+        " --threads {threads} --outputs {params.outputs} > {log} 2>&1"
 
 
 rule robustness_figure:
     input:
         best=rules.select_best.output.best,
         runs=rules.tables.output.runs_csv,
+        summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
@@ -233,9 +242,9 @@ rule robustness_figure:
     params:
         device=config["device"],
         points=config["figures"]["robustness_images"],
-        out_dir=lambda wildcards, output: Path(output.figure).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures robustness --best {input.best} --runs {input.runs}"
+        " --summaries {input.summaries} --models {input.models}"
         " --test {input.test} --points {params.points} --device {params.device}"
-        " --robustness-table {output.table} --threads {threads}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --threads {threads} --outputs {params.outputs} > {log} 2>&1"

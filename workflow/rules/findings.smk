@@ -5,11 +5,13 @@
 rule findings:
     input:
         runs=rules.tables.output.runs_csv,
+        summaries=all_runs(rules.train.output.summary),
+        predictions=all_runs(rules.evaluate.output.predictions),
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
         calibration=rules.best_model_figures.output.calibration,
         robustness=rules.robustness_figure.output.table,
-        wording=REPO / "study" / "assets" / "wording" / "en.yml",
+        wording=asset("wording", "en.yml"),
     output:
         report(
             "results/findings.yml",
@@ -28,7 +30,8 @@ rule findings:
         regularisations=config["regularisations"],
         searched=searched_settings(config),
     shell:
-        "python -m study findings --runs {input.runs} --best {input.best}"
+        "python -m study findings --runs {input.runs} --summaries {input.summaries}"
+        " --predictions {input.predictions} --best {input.best}"
         " --ensemble {input.ensemble} --calibration {input.calibration}"
         " --robustness {input.robustness} --regularisations {params.regularisations}"
         " --searched {params.searched}"
@@ -95,7 +98,7 @@ rule reproducibility:
     resources:
         mem_mb=1000,
     params:
-        out_dir=lambda wildcards, output: Path(output.environment).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study reproducibility --benchmarks {input} --out-dir {params.out_dir}"
+        "python -m study reproducibility --benchmarks {input} --outputs {params.outputs}"
         " > {log} 2>&1"

@@ -1,26 +1,7 @@
 # Everything the documents lay out: the variables, the findings, the markdown tables and
 # every figure.
 GENERATED = [
-    rules.tables.output.variables,
-    *(
-        getattr(rules.tables.output, table)
-        for table in [
-            "data",
-            "models",
-            "designs",
-            "architectures",
-            "regularisation_grid",
-            "search",
-            "variants",
-            "summary",
-            "runs",
-            "per_class",
-            "comparisons",
-            "confused_pairs",
-            "ensemble",
-            "regularisation",
-        ]
-    ),
+    *rules.tables.output,
     *rules.explore_data.output,
     *rules.result_figures.output,
     *rules.best_model_figures.output,
@@ -36,6 +17,8 @@ GENERATED = [
 rule render_report:
     input:
         GENERATED,
+        variables=rules.tables.output.variables,
+        findings=rules.findings.output,
         sources=document_sources("report"),
     output:
         report(
@@ -56,12 +39,15 @@ rule render_report:
         engine=config["render"]["engine"],
     shell:
         "python -m study render --document {params.document:q} --generated results"
+        " --variables {input.variables} --findings {input.findings}"
         " --engine {params.engine} --output {output} > {log} 2>&1"
 
 
 rule render_slides:
     input:
         GENERATED,
+        variables=rules.tables.output.variables,
+        findings=rules.findings.output,
         sources=document_sources("slides"),
         reveal_js_lock=REPO / "package-lock.json",
         model=rules.export_onnx.output.model,
@@ -83,7 +69,9 @@ rule render_slides:
         document=REPO / "slides" / "slides.qmd",
         engine=config["render"]["engine"],
         reveal_js=reveal_js(),
+        onnxruntime_web=REPO / "node_modules" / "onnxruntime-web",
     shell:
         "python -m study render --document {params.document:q} --generated results"
-        " --engine {params.engine} --reveal-js {params.reveal_js:q}"
-        " --output {output} > {log} 2>&1"
+        " --variables {input.variables} --findings {input.findings}"
+        " --model {input.model} --engine {params.engine} --reveal-js {params.reveal_js:q}"
+        " --onnxruntime-web {params.onnxruntime_web:q} --output {output} > {log} 2>&1"

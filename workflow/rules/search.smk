@@ -32,12 +32,11 @@ rule search:
         seed=config["search"]["seed"],
         model_options=model_options,
         device=config["device"],
-        storage=lambda wildcards: f"{SEARCH.format(arch=wildcards.arch)}/optuna.sqlite3",
-        out_dir=lambda wildcards, output: Path(output.chosen).parent,
+        storage=f"{SEARCH}/optuna.sqlite3",
     shell:
         "python -m study search --arch {wildcards.arch} --train {input.train}"
         " --split {input.split} --settings {params.settings:q} --space {params.space:q}"
         " --trials {params.trials} {params.train_images} --seed {params.seed}"
         " --model-options {params.model_options:q} --device {params.device}"
-        " --threads {threads} --storage {params.storage} --out-dir {params.out_dir}"
-        " > {log} 2>&1"
+        " --threads {threads} --storage {params.storage} --chosen-out {output.chosen}"
+        " --trials-out {output.trials} > {log} 2>&1"

@@ -8,7 +8,7 @@ rule tables:
         ensemble=rules.evaluate_ensemble.output.metrics,
         split=rules.split_data.output.split,
         searches=all_searches(rules.search.output.chosen),
-        label_errors=REPO / "study" / "assets" / "mnist_test_label_errors.csv",
+        label_errors=asset("mnist_test_label_errors.csv"),
     output:
         runs_csv=report(
             "results/tables/runs.csv",
@@ -58,11 +58,12 @@ rule tables:
             for reg in config["regularisations"]
         ),
         command=COMMAND,
-        out_dir=lambda wildcards, output: Path(output.variables).parent,
+        outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study tables --runs {input.summaries} --best {input.best}"
+        "python -m study tables --summaries {input.summaries} --metrics {input.metrics}"
+        " --predictions {input.predictions} --best {input.best}"
         " --ensemble {input.ensemble}"
         " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
         " --searches {input.searches} --command {params.command:q}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --outputs {params.outputs} > {log} 2>&1"

@@ -25,10 +25,12 @@ rule train:
         model_options=model_options,
         searched=searched_flag,
         device=config["device"],
-        out_dir=lambda wildcards, output: Path(output[0]).parent,
+        # The unfinished run's state after each epoch, kept by a killed job to resume from.
+        resume=f"{RUN}/resume.pt",
     shell:
         "python -m study train --arch {wildcards.arch} --reg {wildcards.reg}"
         " --seed {wildcards.seed} --train {input.train} --split {input.split}"
         " --settings {params.settings:q} --model-options {params.model_options:q}"
         " {params.searched} --device {params.device} --threads {threads}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --model-out {output.model} --history-out {output.history}"
+        " --summary-out {output.summary} --resume {params.resume} > {log} 2>&1"
