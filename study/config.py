@@ -16,13 +16,12 @@ import yaml
 
 from study.errors import ConfigError
 from study.io import write_text
-from study.variants import SCHEMA
+from study.schema import schema
 
 
-def check_config(config: dict[str, Any], schema: Path = SCHEMA) -> None:
+def check_config(config: dict[str, Any]) -> None:
     """Raise ConfigError naming the first mistake of `config` against the schema."""
-    spec = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(spec)
+    validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:
         return
@@ -33,7 +32,7 @@ def check_config(config: dict[str, Any], schema: Path = SCHEMA) -> None:
         raise ConfigError(f"{where}: unknown key {', '.join(map(repr, unexpected))} (known: "
                           f"{', '.join(allowed)}); fix its spelling or remove it.")
     raise ConfigError(f"{where}: {error.message}; fix this value in the config "
-                      "(workflow/schemas/config.schema.yaml describes every key).")
+                      "(study/schemas/config.schema.yaml describes every key).")
 
 
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,10 +88,9 @@ def effective_config_markdown(config: dict[str, Any], command: str) -> str:
             f"```yaml\n{dump_config(config)}```\n")
 
 
-def dump_config(config: dict[str, Any], schema: Path = SCHEMA) -> str:
+def dump_config(config: dict[str, Any]) -> str:
     """The config as YAML in the order of the schema, each list on one line."""
-    spec = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
-    return yaml.dump(in_schema_order(config, spec), Dumper=_ListsInline, sort_keys=False,
+    return yaml.dump(in_schema_order(config, schema()), Dumper=_ListsInline, sort_keys=False,
                      width=92, allow_unicode=True)
 
 

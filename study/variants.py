@@ -12,15 +12,13 @@ the range `search.space` gives, and every run of that architecture takes the cho
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from study.errors import ConfigError
+from study.schema import schema
 
-SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 SEARCHED = "searched"
 
 
@@ -77,7 +75,7 @@ def trial_settings(config: dict[str, Any], architecture: str | None = None) -> d
             "max_epochs": search["max_epochs"], "patience": search["max_epochs"]}
 
 
-def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
+def check_variants(config: dict[str, Any]) -> None:
     """Raise ConfigError unless every variant in `regularisations` is declared in `variants`
     and gives valid training settings, and every `searched` setting has a search range."""
     declared = config["variants"]
@@ -97,7 +95,7 @@ def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
                           "no range for it; add one or give the setting a value.")
     # A searched setting is checked with the low end of its range, which the search may pick.
     placeholder = {key: bounds[0] for key, bounds in space.items()}
-    training = yaml.safe_load(Path(schema).read_text())["properties"]["training"]
+    training = schema()["properties"]["training"]
     validator = jsonschema.Draft202012Validator(training)
     for architecture in config.get("architectures", []):
         merged = {**config["training"], **architecture_settings(config, architecture)}

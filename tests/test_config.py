@@ -20,7 +20,7 @@ from study.errors import ConfigError
 from study.variants import architecture_options, check_variants, run_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = REPO / "study" / "schemas" / "config.schema.yaml"
 
 
 def load(name: str) -> dict:

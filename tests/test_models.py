@@ -13,7 +13,7 @@ import yaml
 
 from study.models.registry import count_parameters, create_model, describe, list_models
 
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[1] / "study" / "schemas" / "config.schema.yaml"
 
 
 @pytest.fixture(params=list_models())

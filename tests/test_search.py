@@ -20,7 +20,7 @@ from study.training.precision import Precision
 from study.variants import check_variants, resolve, run_settings, searched_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = REPO / "study" / "schemas" / "config.schema.yaml"
 SPACE = {"lr": [1e-4, 1e-2], "weight_decay": [1e-5, 1e-1]}
 
 

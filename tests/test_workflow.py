@@ -447,7 +447,7 @@ def test_the_effective_config_is_what_the_jobs_ran_with(lean_study: Path) -> Non
 
     written = yaml.safe_load((lean_study / "results" / "config.yaml").read_text())
     expected = yaml.safe_load((lean_study / "config.yaml").read_text())
-    validate(expected, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    validate(expected, str(REPO / "study" / "schemas" / "config.schema.yaml"))
     assert written == expected
     train = json.loads((lean_study / "results" / "runs" / "lenet5" / "none" / "seed0"
                         / "train.json").read_text())

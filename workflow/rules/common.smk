@@ -11,6 +11,7 @@ REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
 from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
+from study.schema import schema_path
 from study.data.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
     check_variants,
@@ -29,7 +30,8 @@ update_config(config, OVERRIDES)
 # `training`, which JSON Schema cannot do by itself.
 try:
     check_config(config)
-    validate(config, schema="../schemas/config.schema.yaml")
+    with schema_path() as schema:
+        validate(config, schema=str(schema))
     check_variants(config)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
