@@ -1,7 +1,7 @@
-"""The study's configuration checked against its schema, with one line per mistake.
+"""The study's configuration, checked before any job runs with one line per mistake.
 
-Snakemake's own `validate` fills in the defaults but reports a mistake as a page of schema
-dump; this says where the mistake is (`training.max_epoch`), what is wrong and what to do.
+`check_config` is the one check of a config: the schema's (study.schema) and then what JSON
+Schema cannot say. The Snakefile runs it on the config before any job runs.
 """
 
 from __future__ import annotations
@@ -11,28 +11,40 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from study.errors import ConfigError
 from study.io import write_text
-from study.schema import schema
+from study.schema import check, fill_defaults, schema
+from study.variants import check_variants
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Raise ConfigError naming the first mistake of `config` against the schema."""
-    validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
-    if error is None:
+    """Check `config` and fill in the schema's defaults, in place; raise ConfigError naming
+    the first mistake in one line.
+
+    The schema checks every key, type and range, the settings of each variant and each
+    architecture as those of `training`; then come the rules that span keys: the variants
+    the study trains are declared, a searched setting has a range, a width is given only to
+    an architecture that has one.
+    """
+    check(config)
+    fill_defaults(config)
+    check_variants(config)
+    check_widths(config)
+
+
+def check_widths(config: dict[str, Any]) -> None:
+    """Refuse a `width` for an architecture of a fixed size (its factory takes none)."""
+    given = [name for name, entry in config["models"].items() if "width" in entry]
+    if not given:
         return
-    where = ".".join(str(p) for p in error.absolute_path) or "the top level"
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unexpected = sorted(set(error.instance) - set(allowed))
-        raise ConfigError(f"{where}: unknown key {', '.join(map(repr, unexpected))} (known: "
-                          f"{', '.join(allowed)}); fix its spelling or remove it.")
-    raise ConfigError(f"{where}: {error.message}; fix this value in the config "
-                      "(study/schemas/config.schema.yaml describes every key).")
+    from study.models.registry import width  # imports PyTorch: only when a width is given
+
+    for name in given:
+        if width(name, {}) is None:
+            raise ConfigError(f"models.{name}.width: {name} has a fixed size, without a "
+                              "width; remove it.")
 
 
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:

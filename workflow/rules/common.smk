@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, update_config, validate
+from snakemake.utils import min_version, update_config
 
 min_version("8.0")
 
@@ -11,10 +11,8 @@ REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))  # the study package, also when it is not installed
 from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
-from study.schema import schema_path
 from study.data.mnist import WHEEL_NAME, find_idx_files
 from study.variants import (
-    check_variants,
     architecture_options,
     run_settings,
     searched_settings,
@@ -25,14 +23,10 @@ from study.variants import (
 # list or mapping given there as strings).
 OVERRIDES = typed_overrides(workflow.config_settings.config)
 update_config(config, OVERRIDES)
-# Checked before any job runs, one line per mistake; then Snakemake's validation fills in
-# every default of the schema. The variants' settings are then checked against the schema of
-# `training`, which JSON Schema cannot do by itself.
+# Checked against the schema shipped in the package (study/schemas/config.schema.yaml) before
+# any job runs, one line per mistake, and every default of the schema filled in.
 try:
     check_config(config)
-    with schema_path() as schema:
-        validate(config, schema=str(schema))
-    check_variants(config)
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
