@@ -1,7 +1,8 @@
 """The study's configuration, checked before any job runs with one line per mistake.
 
 `check_config` is the one check of a config: the schema's (study.schema) and then what JSON
-Schema cannot say. The Snakefile runs it on the config before any job runs.
+Schema cannot say. The Snakefile runs it on the config; the engine checks a run's settings
+with the same schema and the same one-line messages (study.training.engine.TrainSettings).
 """
 
 from __future__ import annotations

@@ -33,6 +33,11 @@ def schema() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def training_schema() -> dict[str, Any]:
+    """The schema of the `training` block: every training setting (shared: never change it)."""
+    return schema()["properties"]["training"]
+
+
 @functools.cache
 def _validator(part: str) -> jsonschema.Draft202012Validator:
     spec = schema() if part == "" else schema()["properties"][part]

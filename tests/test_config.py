@@ -17,6 +17,7 @@ import yaml
 from study.config import check_config
 from study.errors import ConfigError
 from study.schema import schema
+from study.training.engine import TrainSettings
 from study.variants import architecture_options, run_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,17 +175,50 @@ def test_models_take_every_registered_architecture_and_refuse_others() -> None:
     assert "\n" not in str(error.value)
 
 
-def test_training_defaults_match_the_schema() -> None:
-    """The engine's own defaults (used by the benchmarks) are the study's defaults."""
-    import dataclasses
+def test_a_variant_and_an_architecture_reach_the_runs_settings() -> None:
+    config = load("config.yaml")
+    check_config(config)
+    config["models"]["deotte_cnn"]["training"] = {"max_epochs": 7}
+    chosen = {"lr": 0.004, "weight_decay": 0.02}
+    settings = TrainSettings.from_dict(run_settings(config, "combined", chosen, "deotte_cnn"))
+    assert (settings.max_epochs, settings.dropout, settings.augment) == (7, 0.3, True)
+    assert (settings.lr, settings.weight_decay, settings.label_smoothing) == (0.004, 0.02, 0.1)
+    assert settings.batch_size == config["training"]["batch_size"]
 
-    from study.training.engine import TrainSettings
 
-    training = schema()["properties"]["training"]["properties"]
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
-    assert set(training) <= set(defaults)
-    for key, spec in training.items():
-        assert defaults[key] == spec["default"], key
+@pytest.mark.parametrize("change", [
+    {"learning_rate": 0.1}, {"max_epochs": "ten"}, {"max_epochs": 0}, {"dropout": 1.0},
+    {"bf16": "sometimes"}, {"schedule": "cosine"}, {"lr": -0.1},
+])
+def test_the_engine_refuses_a_setting_as_the_config_does(change: dict) -> None:
+    """One check and one message, whether the mistake is in the config or in the settings
+    a job is given."""
+    with pytest.raises(ConfigError, match=r"^training[.:]") as engine:
+        TrainSettings.from_dict(change)
+    config = load("smoke.yaml")
+    config["training"].update(change)
+    with pytest.raises(ConfigError) as study:
+        check_config(config)
+    assert str(engine.value) == str(study.value)
+    assert "\n" not in str(engine.value)
+
+
+@pytest.mark.parametrize("command", ["train", "search"])
+def test_a_bad_setting_on_the_command_line_gets_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """Refused before any data is read (the data files here do not exist)."""
+    from study.cli import main
+
+    own = {"train": ["--reg", "none", "--seed", "0"],
+           "search": ["--space", "{}", "--trials", "1", "--storage", str(tmp_path / "s.db")]}
+    missing = str(tmp_path / "missing.npz")
+    with pytest.raises(SystemExit) as exit_code:
+        main([command, *own[command], "--arch", "mlp", "--train", missing, "--split", missing,
+              "--settings", '{"max_epochs": 0}', "--out-dir", str(tmp_path / "out")])
+    assert exit_code.value.code == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: training.max_epochs: 0 is less than the minimum of 1")
 
 
 def test_the_schema_ships_in_the_package() -> None:

@@ -23,6 +23,7 @@ import torch
 from study.data.splits import DeviceData, load_training_data
 from study.io import write_json, write_text
 from study.models.registry import create_model
+from study.schema import check
 from study.training.engine import TrainSettings, pick_device, train
 from study.variants import SEARCHED, resolve
 
@@ -65,6 +66,7 @@ def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
                threads: int | None = None) -> dict[str, Any]:
     """Run the trials still missing from the stored study, then write chosen.json (the best
     trial's values) and trials.csv (every trial) into `out_dir`."""
+    check(settings, "training")  # before any data is read: a bad setting gets one line
     if threads:
         torch.set_num_threads(threads)
     keys = [k for k, v in settings.items() if v == SEARCHED]

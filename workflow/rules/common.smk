@@ -24,7 +24,8 @@ from study.variants import (
 OVERRIDES = typed_overrides(workflow.config_settings.config)
 update_config(config, OVERRIDES)
 # Checked against the schema shipped in the package (study/schemas/config.schema.yaml) before
-# any job runs, one line per mistake, and every default of the schema filled in.
+# any job runs, one line per mistake, and every default of the schema filled in: the same
+# check, and the same messages, as a job's `python -m study train --settings`.
 try:
     check_config(config)
 except ConfigError as err:
