@@ -27,12 +27,13 @@ def check_config(config: dict[str, Any]) -> None:
     The schema checks every key, type and range, the settings of each variant and each
     architecture as those of `training`; then come the rules that span keys: the variants
     the study trains are declared, a searched setting has a range, a width is given only to
-    an architecture that has one.
+    an architecture that has one, the ensemble has enough runs to choose from.
     """
     check(config)
     fill_defaults(config)
     check_variants(config)
     check_widths(config)
+    check_ensemble(config)
 
 
 def check_widths(config: dict[str, Any]) -> None:
@@ -46,6 +47,18 @@ def check_widths(config: dict[str, Any]) -> None:
         if width(name, {}) is None:
             raise ConfigError(f"models.{name}.width: {name} has a fixed size, without a "
                               "width; remove it.")
+
+
+def check_ensemble(config: dict[str, Any]) -> None:
+    """Refuse an ensemble larger than the study's runs (one per architecture, variant and
+    seed): its members are chosen among them."""
+    counts = [len(config[key]) for key in ("architectures", "regularisations", "seeds")]
+    runs = counts[0] * counts[1] * counts[2]
+    size = config["ensemble"]["size"]
+    if size > runs:
+        raise ConfigError(f"ensemble.size: {size} is larger than the number of runs, {runs} "
+                          "(architectures x regularisations x seeds = "
+                          f"{counts[0]} x {counts[1]} x {counts[2]}); give at most {runs}.")
 
 
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:

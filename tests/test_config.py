@@ -127,6 +127,9 @@ def test_every_schema_key_is_described() -> None:
      r"^training\.bf16: 'sometimes' is not one of: true, false, 'auto'; fix this value"),
     (lambda c: c["models"].update(mlp={"width": 8}),
      r"^models\.mlp\.width: mlp has a fixed size, without a width; remove it"),
+    (lambda c: c["ensemble"].update(size=61),
+     r"^ensemble\.size: 61 is larger than the number of runs, 60 \(architectures x "
+     r"regularisations x seeds = 5 x 6 x 2\); give at most 60\.$"),
 ])
 def test_config_mistakes_get_one_line_naming_the_key(change, message: str) -> None:
     config = copy.deepcopy(load("config.yaml"))
@@ -142,6 +145,7 @@ def test_config_mistakes_get_one_line_naming_the_key(change, message: str) -> No
     ("regularisations", ["none", "mixup"], "'mixup' not declared in `variants`"),
     ("seeds", [], "seeds: [] should be non-empty"),
     ("training", {"max_epoch": 1}, "training: unknown key 'max_epoch'"),
+    ("ensemble", {"size": 9}, "ensemble.size: 9 is larger than the number of runs, 8 "),
 ])
 def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, value: list,
                                                       message: str) -> None:
