@@ -1,7 +1,8 @@
-"""The study's configuration checked against its schema, with one line per mistake.
+"""The study's configuration, checked before any job runs with one line per mistake.
 
-Snakemake's own `validate` fills in the defaults but reports a mistake as a page of schema
-dump; this says where the mistake is (`training.max_epoch`), what is wrong and what to do.
+`check_config` is the one check of a config: the schema's (study.schema) and then what JSON
+Schema cannot say. The Snakefile runs it on the config; the engine checks a run's settings
+with the same schema and the same one-line messages (study.training.engine.TrainSettings).
 """
 
 from __future__ import annotations
@@ -11,29 +12,53 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from study.errors import ConfigError
 from study.io import write_text
-from study.variants import SCHEMA
+from study.schema import check, fill_defaults, schema
+from study.variants import check_variants
 
 
-def check_config(config: dict[str, Any], schema: Path = SCHEMA) -> None:
-    """Raise ConfigError naming the first mistake of `config` against the schema."""
-    spec = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(spec)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
-    if error is None:
+def check_config(config: dict[str, Any]) -> None:
+    """Check `config` and fill in the schema's defaults, in place; raise ConfigError naming
+    the first mistake in one line.
+
+    The schema checks every key, type and range, the settings of each variant and each
+    architecture as those of `training`; then come the rules that span keys: the variants
+    the study trains are declared, a searched setting has a range, a width is given only to
+    an architecture that has one, the ensemble has enough runs to choose from.
+    """
+    check(config)
+    fill_defaults(config)
+    check_variants(config)
+    check_widths(config)
+    check_ensemble(config)
+
+
+def check_widths(config: dict[str, Any]) -> None:
+    """Refuse a `width` for an architecture of a fixed size (its factory takes none)."""
+    given = [name for name, entry in config["models"].items() if "width" in entry]
+    if not given:
         return
-    where = ".".join(str(p) for p in error.absolute_path) or "the top level"
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unexpected = sorted(set(error.instance) - set(allowed))
-        raise ConfigError(f"{where}: unknown key {', '.join(map(repr, unexpected))} (known: "
-                          f"{', '.join(allowed)}); fix its spelling or remove it.")
-    raise ConfigError(f"{where}: {error.message}; fix this value in the config "
-                      "(workflow/schemas/config.schema.yaml describes every key).")
+    from study.models.registry import width  # imports PyTorch: only when a width is given
+
+    for name in given:
+        if width(name, {}) is None:
+            raise ConfigError(f"models.{name}.width: {name} has a fixed size, without a "
+                              "width; remove it.")
+
+
+def check_ensemble(config: dict[str, Any]) -> None:
+    """Refuse an ensemble larger than the study's runs (one per architecture, variant and
+    seed): its members are chosen among them."""
+    counts = [len(config[key]) for key in ("architectures", "regularisations", "seeds")]
+    runs = counts[0] * counts[1] * counts[2]
+    size = config["ensemble"]["size"]
+    if size > runs:
+        raise ConfigError(f"ensemble.size: {size} is larger than the number of runs, {runs} "
+                          "(architectures x regularisations x seeds = "
+                          f"{counts[0]} x {counts[1]} x {counts[2]}); give at most {runs}.")
 
 
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,10 +114,9 @@ def effective_config_markdown(config: dict[str, Any], command: str) -> str:
             f"```yaml\n{dump_config(config)}```\n")
 
 
-def dump_config(config: dict[str, Any], schema: Path = SCHEMA) -> str:
+def dump_config(config: dict[str, Any]) -> str:
     """The config as YAML in the order of the schema, each list on one line."""
-    spec = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
-    return yaml.dump(in_schema_order(config, spec), Dumper=_ListsInline, sort_keys=False,
+    return yaml.dump(in_schema_order(config, schema()), Dumper=_ListsInline, sort_keys=False,
                      width=92, allow_unicode=True)
 
 

@@ -12,16 +12,10 @@ the range `search.space` gives, and every run of that architecture takes the cho
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from study.errors import ConfigError
-
-SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
-SEARCHED = "searched"
+from study.schema import SEARCHED
 
 
 def run_settings(config: dict[str, Any], variant: str,
@@ -77,9 +71,10 @@ def trial_settings(config: dict[str, Any], architecture: str | None = None) -> d
             "max_epochs": search["max_epochs"], "patience": search["max_epochs"]}
 
 
-def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
+def check_variants(config: dict[str, Any]) -> None:
     """Raise ConfigError unless every variant in `regularisations` is declared in `variants`
-    and gives valid training settings, and every `searched` setting has a search range."""
+    and every `searched` setting has a search range. (The schema itself checks the settings
+    of every variant and architecture as those of `training`.)"""
     declared = config["variants"]
     unknown = [name for name in config["regularisations"] if name not in declared]
     if unknown:
@@ -95,23 +90,6 @@ def check_variants(config: dict[str, Any], schema: Path = SCHEMA) -> None:
     if unranged:
         raise ConfigError(f"{', '.join(unranged)} set to '{SEARCHED}' but search.space gives "
                           "no range for it; add one or give the setting a value.")
-    # A searched setting is checked with the low end of its range, which the search may pick.
-    placeholder = {key: bounds[0] for key, bounds in space.items()}
-    training = yaml.safe_load(Path(schema).read_text())["properties"]["training"]
-    validator = jsonschema.Draft202012Validator(training)
-    for architecture in config.get("architectures", []):
-        merged = {**config["training"], **architecture_settings(config, architecture)}
-        for error in validator.iter_errors(resolve(merged, placeholder)):
-            where = ".".join(str(p) for p in error.absolute_path)
-            raise ConfigError(f"models.{architecture}.training{'.' + where if where else ''}: "
-                              f"{error.message}; fix this architecture's settings.")
-    for name, architecture in ((n, a) for n in config["regularisations"]
-                               for a in config.get("architectures", [None])):
-        for error in validator.iter_errors(run_settings(config, name, placeholder,
-                                                        architecture)):
-            where = ".".join(str(p) for p in error.absolute_path)
-            raise ConfigError(f"variants.{name}{'.' + where if where else ''}: "
-                              f"{error.message}; fix this variant in the config.")
 
 
 def changes(config: dict[str, Any], variant: str) -> str:

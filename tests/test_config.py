@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
+from study.config import check_config
 from study.errors import ConfigError
-from study.variants import architecture_options, check_variants, run_settings, trial_settings
+from study.schema import schema
+from study.training.engine import TrainSettings
+from study.variants import architecture_options, run_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def load(name: str) -> dict:
@@ -29,14 +29,12 @@ def load(name: str) -> dict:
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml", "accuracy.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
-    config = load(name)
-    validate(config, str(SCHEMA))
-    check_variants(config)
+    check_config(load(name))
 
 
 def test_a_variant_changes_only_its_settings() -> None:
     config = load("config.yaml")
-    validate(config, str(SCHEMA))
+    check_config(config)
     base = run_settings(config, "none")
     assert base == config["training"]
     dropout = run_settings(config, "dropout")
@@ -46,7 +44,7 @@ def test_a_variant_changes_only_its_settings() -> None:
 
 def test_an_architecture_changes_its_runs_settings_before_the_variants() -> None:
     config = load("config.yaml")
-    validate(config, str(SCHEMA))
+    check_config(config)
     config["models"]["deotte_cnn"]["training"] = {"max_epochs": 7, "dropout": 0.1}
     deotte = run_settings(config, "none", architecture="deotte_cnn")
     assert (deotte["max_epochs"], deotte["dropout"]) == (7, 0.1)
@@ -61,30 +59,45 @@ def test_an_architecture_changes_its_runs_settings_before_the_variants() -> None
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda c: c["models"].update(mlp={"training": {"max_epoch": 5}}),
-     r"models\.mlp\.training: Additional properties.*'max_epoch' was unexpected"),
+     r"^models\.mlp\.training: unknown key 'max_epoch' \(known: .*max_epochs"),
     (lambda c: c["models"].update(lenet5={"training": {"max_epochs": 0}}),
-     r"models\.lenet5\.training\.max_epochs: 0 is less than the minimum of 1"),
+     r"^models\.lenet5\.training\.max_epochs: 0 is less than the minimum of 1"),
     (lambda c: c.update(regularisations=["none", "mixup"]), r"'mixup' not declared"),
     (lambda c: c["variants"].update(dropout={"dropout": 1.5}),
-     r"variants\.dropout\.dropout: 1\.5 is greater than or equal to the maximum"),
+     r"^variants\.dropout\.dropout: 1\.5 is greater than or equal to the maximum"),
     (lambda c: c["variants"].update(dropout={"dropuot": 0.3}),
-     r"variants\.dropout: Additional properties.*'dropuot' was unexpected"),
+     r"^variants\.dropout: unknown key 'dropuot' \(known: .*dropout"),
     (lambda c: c["variants"].update(augment={"augment": "yes"}),
-     r"variants\.augment\.augment: 'yes' is not of type 'boolean'"),
+     r"^variants\.augment\.augment: 'yes' is not of type 'boolean'"),
+    (lambda c: c["variants"].update(dropout={"dropout": "searched"}),
+     r"^variants\.dropout\.dropout: 'searched' is not of type 'number'"),
 ])
 def test_bad_variants_are_refused_with_their_name(change, message: str) -> None:
     config = copy.deepcopy(load("config.yaml"))
-    validate(config, str(SCHEMA))
+    check_config(config)
     change(config)
-    with pytest.raises(ConfigError, match=message):
-        check_variants(config)
+    with pytest.raises(ConfigError, match=message) as error:
+        check_config(config)
+    assert "\n" not in str(error.value)
 
 
 def test_schema_fills_every_default() -> None:
     config: dict = {}
-    validate(config, str(SCHEMA))
+    check_config(config)
     assert config["training"]["max_epochs"] >= 1
     assert config["data"]["n_val"] == 6000 and config["device"] == "auto"
+
+
+def test_defaults_leave_the_variants_and_models_as_given() -> None:
+    """A variant or an architecture changes only the settings it names: the training
+    defaults are filled in the base settings, never in theirs."""
+    config = {"variants": {"none": {}, "dropout": {"dropout": 0.3}},
+              "regularisations": ["none", "dropout"],
+              "models": {"deotte_cnn": {"width": 16, "training": {"max_epochs": 5}}}}
+    check_config(config)
+    assert config["variants"] == {"none": {}, "dropout": {"dropout": 0.3}}
+    assert config["models"] == {"deotte_cnn": {"width": 16, "training": {"max_epochs": 5}}}
+    assert config["training"]["dropout"] == 0.0
 
 
 def test_every_schema_key_is_described() -> None:
@@ -94,20 +107,7 @@ def test_every_schema_key_is_described() -> None:
             assert "default" in child, f"{where}{key} has no default"
             walk(child, f"{where}{key}.")
 
-    walk(yaml.safe_load(SCHEMA.read_text()), "")
-
-
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda c: c.update(architectures=["resnet999"]), "resnet999"),
-    (lambda c: c["training"].update(max_epochs=-1), "-1 is less than the minimum of 1"),
-    (lambda c: c.update(epochs=3), "epochs"),
-    (lambda c: c["models"].update(mlp={"width": 8}), "width"),
-])
-def test_bad_values_are_refused(change, message: str) -> None:
-    config = copy.deepcopy(load("config.yaml"))
-    change(config)
-    with pytest.raises(WorkflowError, match=message):
-        validate(config, str(SCHEMA))
+    walk(schema(), "")
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -121,10 +121,17 @@ def test_bad_values_are_refused(change, message: str) -> None:
      r"^training\.label_smoothing: 1\.5 is greater than or equal to the maximum of 1"),
     (lambda c: c.update(seeds=[]), r"^seeds: \[\] should be non-empty"),
     (lambda c: c.update(architectures=["resnet999"]), r"^architectures\.0: 'resnet999' is not"),
+    (lambda c: c["training"].update(max_epochs=-1),
+     r"^training\.max_epochs: -1 is less than the minimum of 1"),
+    (lambda c: c["training"].update(bf16="sometimes"),
+     r"^training\.bf16: 'sometimes' is not one of: true, false, 'auto'; fix this value"),
+    (lambda c: c["models"].update(mlp={"width": 8}),
+     r"^models\.mlp\.width: mlp has a fixed size, without a width; remove it"),
+    (lambda c: c["ensemble"].update(size=61),
+     r"^ensemble\.size: 61 is larger than the number of runs, 60 \(architectures x "
+     r"regularisations x seeds = 5 x 6 x 2\); give at most 60\.$"),
 ])
 def test_config_mistakes_get_one_line_naming_the_key(change, message: str) -> None:
-    from study.config import check_config
-
     config = copy.deepcopy(load("config.yaml"))
     check_config(config)
     change(config)
@@ -138,6 +145,7 @@ def test_config_mistakes_get_one_line_naming_the_key(change, message: str) -> No
     ("regularisations", ["none", "mixup"], "'mixup' not declared in `variants`"),
     ("seeds", [], "seeds: [] should be non-empty"),
     ("training", {"max_epoch": 1}, "training: unknown key 'max_epoch'"),
+    ("ensemble", {"size": 9}, "ensemble.size: 9 is larger than the number of runs, 8 "),
 ])
 def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, value: list,
                                                       message: str) -> None:
@@ -155,17 +163,79 @@ def test_workflow_refuses_a_bad_config_before_any_job(tmp_path: Path, key: str, 
     assert not (tmp_path / "results").exists()
 
 
-def test_training_defaults_match_the_schema() -> None:
-    """The engine's own defaults (used by the benchmarks) are the study's defaults."""
-    import dataclasses
+def test_models_take_every_registered_architecture_and_refuse_others() -> None:
+    from study.models.registry import list_models, width
 
-    from study.training.engine import TrainSettings
+    assert "speednet" in list_models()
+    for name in list_models():
+        config: dict = {"models": {name: {"training": {"max_epochs": 2}}}}
+        if width(name, {}) is not None:
+            config["models"][name]["width"] = 8
+        check_config(config)
+        assert run_settings(config, "none", architecture=name)["max_epochs"] == 2
+    with pytest.raises(ConfigError, match=r"^models: 'resnet999' is not one of \[.*'speednet'"
+                       ) as error:
+        check_config({"models": {"resnet999": {}}})
+    assert "\n" not in str(error.value)
 
-    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["training"]["properties"]
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
-    assert set(schema) <= set(defaults)
-    for key, spec in schema.items():
-        assert defaults[key] == spec["default"], key
+
+def test_a_variant_and_an_architecture_reach_the_runs_settings() -> None:
+    config = load("config.yaml")
+    check_config(config)
+    config["models"]["deotte_cnn"]["training"] = {"max_epochs": 7}
+    chosen = {"lr": 0.004, "weight_decay": 0.02}
+    settings = TrainSettings.from_dict(run_settings(config, "combined", chosen, "deotte_cnn"))
+    assert (settings.max_epochs, settings.dropout, settings.augment) == (7, 0.3, True)
+    assert (settings.lr, settings.weight_decay, settings.label_smoothing) == (0.004, 0.02, 0.1)
+    assert settings.batch_size == config["training"]["batch_size"]
+
+
+@pytest.mark.parametrize("change", [
+    {"learning_rate": 0.1}, {"max_epochs": "ten"}, {"max_epochs": 0}, {"dropout": 1.0},
+    {"bf16": "sometimes"}, {"schedule": "cosine"}, {"lr": -0.1},
+])
+def test_the_engine_refuses_a_setting_as_the_config_does(change: dict) -> None:
+    """One check and one message, whether the mistake is in the config or in the settings
+    a job is given."""
+    with pytest.raises(ConfigError, match=r"^training[.:]") as engine:
+        TrainSettings.from_dict(change)
+    config = load("smoke.yaml")
+    config["training"].update(change)
+    with pytest.raises(ConfigError) as study:
+        check_config(config)
+    assert str(engine.value) == str(study.value)
+    assert "\n" not in str(engine.value)
+
+
+@pytest.mark.parametrize("command", ["train", "search"])
+def test_a_bad_setting_on_the_command_line_gets_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """Refused before any data is read (the data files here do not exist)."""
+    from study.cli import main
+
+    own = {"train": ["--reg", "none", "--seed", "0"],
+           "search": ["--space", "{}", "--trials", "1", "--storage", str(tmp_path / "s.db")]}
+    missing = str(tmp_path / "missing.npz")
+    with pytest.raises(SystemExit) as exit_code:
+        main([command, *own[command], "--arch", "mlp", "--train", missing, "--split", missing,
+              "--settings", '{"max_epochs": 0}', "--out-dir", str(tmp_path / "out")])
+    assert exit_code.value.code == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: training.max_epochs: 0 is less than the minimum of 1")
+
+
+def test_the_schema_ships_in_the_package() -> None:
+    """The package reads its schema as package data: pyproject.toml must ship it."""
+    import fnmatch
+
+    import tomllib
+
+    from study.schema import SCHEMA_FILE
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["study"]
+    assert any(fnmatch.fnmatch(SCHEMA_FILE, pattern) for pattern in patterns)
 
 
 def test_idx_folder_is_preferred_to_the_wheel(tmp_path: Path) -> None:
@@ -195,7 +265,7 @@ def test_idx_folder_is_preferred_to_the_wheel(tmp_path: Path) -> None:
 def schema_defaults() -> dict:
     """The config that an empty file gives: every default of the schema."""
     config: dict = {}
-    validate(config, str(SCHEMA))
+    check_config(config)
     return config
 
 
@@ -310,8 +380,6 @@ def test_a_config_file_that_does_not_exist_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "full.yaml", "accuracy.yaml"])
 def test_an_unknown_key_in_any_shipped_config_gets_one_line(name: str) -> None:
-    from study.config import check_config
-
     config = load(name)
     config.setdefault("training", {})["learning_rate"] = 0.1
     with pytest.raises(ConfigError, match="training: unknown key 'learning_rate'") as error:
@@ -342,12 +410,12 @@ def test_the_effective_config_is_the_schemas_order_and_reads_back(tmp_path: Path
     from study.config import write_effective_config
 
     config = load("accuracy.yaml")
-    validate(config, str(SCHEMA))
+    check_config(config)
     write_effective_config(config, "snakemake --cores all", tmp_path / "config.yaml",
                            tmp_path / "config.md")
     text = (tmp_path / "config.yaml").read_text()
     assert yaml.safe_load(text) == config
-    schema_order = list(yaml.safe_load(SCHEMA.read_text())["properties"])
+    schema_order = list(schema()["properties"])
     assert [line.split(":")[0] for line in text.splitlines()
             if line and not line.startswith(" ")] == schema_order
     assert "seeds: [0, 1, 2, 3, 4]" in text.splitlines()

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from snakemake.utils import validate
 
+from study.config import check_config
 from study.data.splits import make_split, save_split
 from study.errors import ConfigError
 from study.io import read_json, save_npz
@@ -20,13 +20,12 @@ from study.training.precision import Precision
 from study.variants import check_variants, resolve, run_settings, searched_settings, trial_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SPACE = {"lr": [1e-4, 1e-2], "weight_decay": [1e-5, 1e-1]}
 
 
 def default_config() -> dict:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    validate(config, str(SCHEMA))
+    check_config(config)
     return config
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+import operator
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -23,55 +25,57 @@ from study.data.augment import random_distortion
 from study.data.splits import DeviceData, one_hot
 from study.errors import ConfigError
 from study.io import atomic_path
-from study.training.precision import AUTO, Precision, choose_precision
+from study.schema import SEARCHED, check, training_schema
+from study.training.precision import Precision, choose_precision
+
+# The Python type of each kind of value the schema gives a setting.
+PYTHON_TYPES = {"integer": int, "number": float, "boolean": bool, "string": str}
 
 
-@dataclass
-class TrainSettings:
-    """Every knob of a training run. The study's config `training:` block gives the base
-    settings and each regularisation variant (`variants:`) the ones it changes."""
+def _python_type(spec: dict[str, Any]) -> Any:
+    """The type of a setting as the schema gives it: `float` for a number, `bool | str` for
+    true, false or 'auto'. `searched` is left out: the search replaces it before a run."""
+    kinds = [type(alt["const"]) if "const" in alt else PYTHON_TYPES[alt["type"]]
+             for alt in spec.get("anyOf", [spec]) if alt.get("const") != SEARCHED]
+    return functools.reduce(operator.or_, dict.fromkeys(kinds))
 
-    max_epochs: int = 10
-    batch_size: int = 128
-    lr: float = 2e-3  # peak learning rate of the one-cycle schedule
-    weight_decay: float = 0.0  # AdamW's decoupled weight decay
-    label_smoothing: float = 0.0
-    patience: int = 4  # epochs without a better validation accuracy before stopping
-    schedule: str = "onecycle"  # onecycle | constant
-    dropout: float = 0.0  # dropout probability of the model's dropout layers
-    augment: bool = False  # a random distortion of every training image, every epoch
-    rotation: float = 10.0  # degrees
-    translate: float = 0.1  # fraction of the image size
-    scale: float = 0.1  # zoom range 1 +- scale
-    elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0 = none)
-    elastic_sigma: float = 4.0  # smoothness of the elastic field, in pixels
-    channels_last: bool = True
-    bf16: bool | str = AUTO  # bfloat16 autocast: true, false, or auto (where the hardware has it)
-    compile: bool = False  # torch.compile the model (CUDA)
-    eval_batch_size: int = 2000
+
+class _CheckedSettings:
+    """What TrainSettings does besides holding the settings: each instance is checked
+    against the schema when it is made, with the config's one-line messages."""
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type is float and type(value) is int:  # `lr: 1` in a config: 1.0
+                setattr(self, field.name, float(value))
+        values = dataclasses.asdict(self)
+        check(values, "training")
+        unresolved = [key for key, value in values.items() if value == SEARCHED]
+        if unresolved:
+            raise ConfigError(f"training.{unresolved[0]}: '{SEARCHED}' is not a value to train "
+                              "with; give the search's choice (--searched chosen.json).")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainSettings:
-        """Build from a config mapping, refusing unknown keys and values of the wrong type."""
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown training settings: {', '.join(unknown)}")
-        checked = {}
-        for key, value in values.items():
-            if key == "bf16":
-                if value not in (True, False, AUTO):
-                    raise ConfigError(f"training.bf16 must be true, false or {AUTO}, "
-                                      f"got {value!r}")
-                checked[key] = value
-                continue
-            kind = type(known[key].default)
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if type(value) is not kind:
-                raise ConfigError(f"training.{key} must be {kind.__name__}, got {value!r}")
-            checked[key] = value
-        return cls(**checked)
+        """Settings from a config mapping, the schema's defaults for the keys it leaves out;
+        an unknown key, a wrong type or a value out of range gets one line naming it."""
+        check(values, "training")
+        return cls(**values)
+
+
+# Made from the schema, so a new setting is one entry there, with its type, range, default
+# and description, and the engine reads it as `settings.<name>`.
+TrainSettings = dataclasses.make_dataclass(
+    "TrainSettings",
+    [(name, _python_type(spec), dataclasses.field(default=spec["default"]))
+     for name, spec in training_schema()["properties"].items()],
+    bases=(_CheckedSettings,),
+    namespace={"__module__": __name__,
+               "__doc__": "Every knob of a training run: one field per setting of the config's "
+               "`training` block (study/schemas/config.schema.yaml), with the type and the "
+               "default the schema gives it. The config gives the base settings and each "
+               "regularisation variant the ones it changes."})
 
 
 def pick_device(name: str) -> torch.device:
@@ -162,8 +166,6 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
             optimizer, max_lr=settings.lr, total_steps=total_steps,
             pct_start=max(0.25, 2 / total_steps),  # at least one step up
         )
-    elif settings.schedule not in ("onecycle", "constant"):
-        raise ConfigError(f"unknown schedule {settings.schedule!r}; known: onecycle, constant")
 
     history: list[dict[str, float]] = []
     best_key = (-1.0, 0.0)

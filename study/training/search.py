@@ -23,6 +23,7 @@ import torch
 from study.data.splits import DeviceData, load_training_data
 from study.io import write_json, write_text
 from study.models.registry import create_model
+from study.schema import check
 from study.training.engine import TrainSettings, pick_device, train
 from study.variants import SEARCHED, resolve
 
@@ -65,6 +66,7 @@ def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
                threads: int | None = None) -> dict[str, Any]:
     """Run the trials still missing from the study stored in `storage` (SQLite), then write
     the best trial's values (`chosen_out`, chosen.json) and every trial (`trials_out`, CSV)."""
+    check(settings, "training")  # before any data is read: a bad setting gets one line
     if threads:
         torch.set_num_threads(threads)
     keys = [k for k, v in settings.items() if v == SEARCHED]
