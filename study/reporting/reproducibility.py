@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 from study.data import mnist
 from study.io import write_text
@@ -40,13 +41,7 @@ def package_versions() -> dict[str, str]:
 
 
 def memory_gib() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.0f} GiB"
-    except OSError:
-        pass
-    return "unknown"
+    return f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
 
 
 def machine() -> dict[str, str]:
