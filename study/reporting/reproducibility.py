@@ -17,7 +17,7 @@ from study.provenance import code_version, cpu_model
 from study.training.precision import cpu_capabilities
 
 # The packages whose version can change a result or a document, in the order printed.
-PACKAGES = ["torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
+PACKAGES = ["torch", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
             "optuna", "captum", "openTSNE", "torchmetrics", "matplotlib", "snakemake",
             "pypandoc-binary", "typst", "jinja2", "onnx", "onnxscript", "onnxruntime",
             "pillow"]
