@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from conftest import png_size
 
-from study.evaluation.calibration import log_probabilities, reliability, softmax
+from study.evaluation.calibration import log_probabilities, reliability
 from study.figures import results as figures
+from study.numerics import softmax
 
 
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:

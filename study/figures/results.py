@@ -25,10 +25,10 @@ from study.evaluation.calibration import (
     fit_temperature,
     log_probabilities,
     reliability,
-    softmax,
 )
 from study.io import atomic_path, read_json, write_json
 from study.models.checkpoint import load_checkpoint
+from study.numerics import softmax
 from study.training.engine import pick_device, predict
 from study.training.precision import run_precision
 
