@@ -33,7 +33,6 @@ from study.training.engine import pick_device, predict
 from study.training.precision import run_precision
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
-DIGITS = list(range(10))
 
 
 def save(fig: plt.Figure, path: str | Path) -> None:
