@@ -309,9 +309,10 @@ def test_every_slide_fits_and_has_notes_in_a_browser(generated: Path, tmp_path: 
     pdf = tmp_path / "slides.pdf"
     deck_check.print_pdf(out, pdf, chromium)
     assert len(PdfReader(pdf).pages) == len(slides)
-    png = tmp_path / "first.png"
-    deck_check.screenshot(out, 1, png, chromium)
-    assert png.stat().st_size > 10_000  # a slide, not a blank page
+    for index in (0, 1, 5):  # the title, the first slide, the results
+        png = tmp_path / f"slide{index}.png"
+        deck_check.screenshot(out, index, png, chromium)
+        assert png.stat().st_size > 10_000  # a slide, not a blank page
 
 
 @needs_reveal

@@ -258,18 +258,6 @@ def test_findings_state_the_study_in_both_documents(study: Path) -> None:
     assert text["notes"]["results"].split(":")[0] in html
 
 
-@pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
-def test_the_deck_fits_every_slide_in_a_browser(study: Path, tmp_path: Path) -> None:
-    deck = study / "results" / "slides" / "slides.html"
-    chromium = deck_check.find_chromium()
-    slides = deck_check.measure(deck, chromium)
-    assert deck_check.problems(slides) == []
-    for index in (0, 1, 5):  # the title, the first slide, the results
-        png = tmp_path / f"slide{index}.png"
-        deck_check.screenshot(deck, index, png, chromium)
-        assert png.stat().st_size > 10_000
-
-
 def test_the_chosen_run_is_exported_and_checked(study: Path) -> None:
     best = json.loads((study / "results" / "selection" / "best.json").read_text())
     check = json.loads((study / "results" / "model" / "onnx_check.json").read_text())
