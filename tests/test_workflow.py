@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -292,28 +291,6 @@ def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: 
     (prediction,), _ = predict([tmp_path / "drawn.png"], model)
     np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
     assert shown["digit"] == int(np.argmax(shown["probabilities"]))  # the digit it shows
-
-
-def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
-                                                                tmp_path: Path) -> None:
-    best, _, _ = chosen(study)
-    copy = tmp_path / "runs"
-    shutil.copytree(study / "results" / "runs", copy)
-    rng = np.random.default_rng(0)
-    for predictions in copy.rglob("predictions.npz"):
-        with np.load(predictions) as f:
-            arrays = {k: rng.permutation(f[k]) for k in f.files}
-        np.savez(predictions, **arrays)
-        metrics = predictions.parent / "metrics.json"
-        metrics.write_text(json.dumps({"test_accuracy": float(rng.random())}))
-    out = tmp_path / "best.json"
-    subprocess.run([sys.executable, "-m", "study", "select-best", "--runs",
-                    *map(str, sorted(copy.rglob("train.json"))), "--out", str(out)],
-                   check=True, cwd=REPO, capture_output=True)
-    again = json.loads(out.read_text())
-    for key in ("architecture", "regularisation", "seed", "variant_val_accuracy"):
-        assert again[key] == best[key], key
-    assert Path(again["dir"]).relative_to(copy) == Path(best["dir"]).relative_to("results/runs")
 
 
 def test_checkpoint_rebuilds_its_model(study: Path) -> None:
