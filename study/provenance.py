@@ -25,6 +25,8 @@ def code_version() -> str:
 
 def cpu_model() -> str:
     """The CPU's marketing name, as Linux reports it (timings depend on it)."""
+    # psutil has no CPU name and platform.processor() is empty on Linux: /proc/cpuinfo is
+    # where Linux gives it; elsewhere platform's answer is the best there is.
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

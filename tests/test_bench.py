@@ -161,7 +161,10 @@ def test_precision_times_every_mode_and_marks_the_one_auto_picks(
         assert cells[modes.index(row["auto"])].strip() == "**1000.0**"
 
 
-def _hold_memory(megabytes: int) -> dict[str, float]:
+def _hold_memory(megabytes: int, freed_before: int) -> dict[str, float]:
+    earlier = np.ones(freed_before * 2**20, dtype=np.uint8)  # a peak before the mark
+    assert earlier.sum() == freed_before * 2**20
+    del earlier
     start = bench._memory_mark(torch.device("cpu"))
     block = np.ones(megabytes * 2**20, dtype=np.uint8)  # written, so resident
     assert block.sum() == megabytes * 2**20
@@ -170,10 +173,9 @@ def _hold_memory(megabytes: int) -> dict[str, float]:
 
 def test_memory_above_start_sees_a_known_allocation() -> None:
     """A fresh process that holds 300 MB must report 300 MB above its start (in MB, not KiB
-    or bytes), and not the whole process, which includes PyTorch itself. The child starts
-    with the peak of its parent (this test process, well above 300 MB) unless the mark resets
-    it: without the reset this reports 0."""
-    memory = bench._in_fresh_process(_hold_memory, 300)
+    or bytes), and not the whole process, which includes PyTorch itself. A peak of 600 MB
+    freed before the mark must not count: without the mark's reset this reports 600."""
+    memory = bench._in_fresh_process(_hold_memory, 300, 600)
     assert 290 <= memory["memory_above_start_mb"] <= 360
     assert memory["peak_memory_mb"] >= memory["memory_above_start_mb"] + 50
 

@@ -9,8 +9,8 @@ from study.evaluation.calibration import (
     fit_temperature,
     log_probabilities,
     reliability,
-    softmax,
 )
+from study.numerics import softmax
 
 
 def sample(n: int, temperature: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -53,3 +53,14 @@ def test_logits_from_probabilities_give_the_same_softmax() -> None:
     assert np.allclose(softmax(log_probabilities(probabilities)), probabilities, atol=1e-12)
     assert np.allclose(softmax(log_probabilities(probabilities), 2.0), softmax(logits, 2.0),
                        atol=1e-12)
+
+
+def test_softmax_is_pytorchs_and_does_not_overflow() -> None:
+    import torch
+
+    logits, _ = sample(100, 1.0)
+    for temperature in (1.0, 0.3):
+        expected = torch.softmax(torch.from_numpy(logits / temperature), 1).numpy()
+        assert np.allclose(softmax(logits, temperature), expected, rtol=1e-12, atol=0)
+    huge = np.array([[1000.0, 0.0, -1000.0]])
+    assert np.allclose(softmax(huge), [[1.0, 0.0, 0.0]], rtol=0, atol=1e-300)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.image
 import numpy as np
 import pytest
+from conftest import png_size
 
 from study.data.splits import Split
 from study.figures import exploration
@@ -21,12 +21,6 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     for i, label in enumerate(labels):
         images[i, 4:5 + label, 10:18] = 255
     return images, labels
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    image = matplotlib.image.imread(path)
-    assert image.std() > 0, f"{path.name} is blank"
-    return image.shape[1], image.shape[0]
 
 
 def test_structure_describes_every_array(digits) -> None:

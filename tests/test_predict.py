@@ -131,6 +131,14 @@ def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, check=False)
 
 
+def test_predicting_does_not_start_pytorch() -> None:
+    """The ONNX route answers from a new process in a fraction of a second: no torch."""
+    check = ("import sys, study.cli, study.serving.predict; "
+             "sys.exit('torch' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    assert subprocess.run([sys.executable, "-c", check], env=env, check=False).returncode == 0
+
+
 def test_the_command_prints_a_line_per_image_and_says_which_failed(
         digit_reader: dict[str, Path], drawn: dict[int, list[Path]], tmp_path: Path) -> None:
     seven, zero = drawn[7][0], drawn[0][1]

@@ -28,7 +28,8 @@ def make_runs(root: Path) -> list[Path]:
                 "architecture": arch, "regularisation": "none", "seed": seed,
                 "val_accuracy": val + seed * 1e-3, "val_loss": 0.1})
             predicted = np.where(rng.random(500) < test, labels, (labels + 1) % 10)
-            save_npz(folder / "predictions.npz", labels=labels, predicted=predicted)
+            save_npz(folder / "predictions.npz", labels=labels, predicted=predicted,
+                     probabilities=np.eye(10, dtype=np.float32)[predicted])
             write_json(folder / "metrics.json", {"test_accuracy": test})
             summaries.append(folder / "train.json")
     return summaries
@@ -42,6 +43,8 @@ def test_best_is_chosen_on_validation_not_test(tmp_path: Path) -> None:
 
 
 def test_choice_is_the_same_when_every_test_prediction_is_shuffled(tmp_path: Path) -> None:
+    """Scrambling every run's test predictions and metrics changes neither choice, made by
+    the functions or by the command the workflow runs."""
     summaries = make_runs(tmp_path / "runs")
     before = select_best(summaries, tmp_path / "before.json")
     members = select_ensemble(summaries, 3, tmp_path / "ensemble-before.json")
@@ -49,11 +52,17 @@ def test_choice_is_the_same_when_every_test_prediction_is_shuffled(tmp_path: Pat
     for summary in summaries:  # scramble what every run predicted on the test images
         folder = summary.parent
         with np.load(folder / "predictions.npz") as f:
-            labels, predicted = f["labels"], f["predicted"]
-        save_npz(folder / "predictions.npz", labels=labels, predicted=rng.permutation(predicted))
+            arrays = {name: rng.permutation(f[name]) for name in f.files}
+        save_npz(folder / "predictions.npz", **arrays)
         write_json(folder / "metrics.json", {"test_accuracy": float(rng.random())})
     assert select_best(summaries, tmp_path / "after.json") == before
     assert select_ensemble(summaries, 3, tmp_path / "ensemble-after.json") == members
+    subprocess.run([sys.executable, "-m", "study", "select-best", "--runs", *map(str, summaries),
+                    "--out", str(tmp_path / "cli.json"), "--ensemble-size", "3",
+                    "--ensemble-out", str(tmp_path / "cli-ensemble.json")],
+                   check=True, cwd=REPO, capture_output=True)
+    assert read_json(tmp_path / "cli.json") == before
+    assert read_json(tmp_path / "cli-ensemble.json") == {"size": 3, "members": members}
 
 
 def test_ensemble_members_are_the_best_on_validation(tmp_path: Path) -> None:

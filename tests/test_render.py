@@ -303,6 +303,13 @@ needs_chromium = pytest.mark.skipif(deck_check.find_chromium() is None,
                                     reason="Chromium not installed (apt install chromium)")
 
 
+def screenshot(html: Path, slide: int, png: Path, chromium: str) -> None:
+    """Slide number `slide` (0-based, horizontal) as Chromium shows it."""
+    url = html.resolve().as_uri() + f"#/{slide}"
+    deck_check._chromium(chromium, "--virtual-time-budget=5000",
+                         f"--screenshot={png.resolve()}", url)
+
+
 @needs_reveal
 @needs_chromium
 def test_every_slide_fits_and_has_notes_in_a_browser(generated: Path, tmp_path: Path) -> None:
@@ -318,9 +325,10 @@ def test_every_slide_fits_and_has_notes_in_a_browser(generated: Path, tmp_path: 
     pdf = tmp_path / "slides.pdf"
     deck_check.print_pdf(out, pdf, chromium)
     assert len(PdfReader(pdf).pages) == len(slides)
-    png = tmp_path / "first.png"
-    deck_check.screenshot(out, 1, png, chromium)
-    assert png.stat().st_size > 10_000  # a slide, not a blank page
+    for index in (0, 1, 5):  # the title, the first slide, the results
+        png = tmp_path / f"slide{index}.png"
+        screenshot(out, index, png, chromium)
+        assert png.stat().st_size > 10_000  # a slide, not a blank page
 
 
 @needs_reveal

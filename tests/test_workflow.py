@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -264,18 +263,6 @@ def test_findings_state_the_study_in_both_documents(study: Path) -> None:
     assert text["notes"]["results"].split(":")[0] in html
 
 
-@pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
-def test_the_deck_fits_every_slide_in_a_browser(study: Path, tmp_path: Path) -> None:
-    deck = study / "results" / "slides" / "slides.html"
-    chromium = deck_check.find_chromium()
-    slides = deck_check.measure(deck, chromium)
-    assert deck_check.problems(slides) == []
-    for index in (0, 1, 5):  # the title, the first slide, the results
-        png = tmp_path / f"slide{index}.png"
-        deck_check.screenshot(deck, index, png, chromium)
-        assert png.stat().st_size > 10_000
-
-
 def test_the_chosen_run_is_exported_and_checked(study: Path) -> None:
     best = json.loads((study / "results" / "selection" / "best.json").read_text())
     check = json.loads((study / "results" / "model" / "onnx_check.json").read_text())
@@ -286,13 +273,23 @@ def test_the_chosen_run_is_exported_and_checked(study: Path) -> None:
 
 
 def test_predict_reads_with_the_studys_model_by_default(study: Path, tmp_path: Path) -> None:
-    draw(7).save(tmp_path / "seven.png")
-    result = subprocess.run([sys.executable, "-m", "study", "predict", "--json",
-                             str(tmp_path / "seven.png")], cwd=study, capture_output=True,
-                            text=True, env=_environment(), check=False)
+    """Without --checkpoint, in the study's folder, `study predict` answers as the chosen
+    run's own PyTorch checkpoint does (the smoke model is too weak to trust it with a 7)."""
+    seven = tmp_path / "seven.png"
+    draw(7).save(seven)
+    result = subprocess.run([sys.executable, "-m", "study", "predict", "--json", str(seven)],
+                            cwd=study, capture_output=True, text=True, env=_environment(),
+                            check=False)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["file"] == str(tmp_path / "seven.png") and 0 <= record["digit"] <= 9
+    best, _, _ = chosen(study)
+    (expected,), _ = predict([seven], load_model(run_folder(study, best) / "model.pt"))
+    # The ONNX export holds the logits to within 1e-3 of the checkpoint's: so are these.
+    for top in record["top"]:
+        assert top["probability"] == pytest.approx(expected.probabilities[top["digit"]],
+                                                   abs=1e-3)
+    assert record["file"] == str(seven)
+    assert record["digit"] == expected.digit
 
 
 @pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
@@ -310,28 +307,6 @@ def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: 
     (prediction,), _ = predict([tmp_path / "drawn.png"], model)
     np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
     assert shown["digit"] == int(np.argmax(shown["probabilities"]))  # the digit it shows
-
-
-def test_choice_is_the_same_with_every_test_prediction_shuffled(study: Path,
-                                                                tmp_path: Path) -> None:
-    best, _, _ = chosen(study)
-    copy = tmp_path / "runs"
-    shutil.copytree(study / "results" / "runs", copy)
-    rng = np.random.default_rng(0)
-    for predictions in copy.rglob("predictions.npz"):
-        with np.load(predictions) as f:
-            arrays = {k: rng.permutation(f[k]) for k in f.files}
-        np.savez(predictions, **arrays)
-        metrics = predictions.parent / "metrics.json"
-        metrics.write_text(json.dumps({"test_accuracy": float(rng.random())}))
-    out = tmp_path / "best.json"
-    subprocess.run([sys.executable, "-m", "study", "select-best", "--runs",
-                    *map(str, sorted(copy.rglob("train.json"))), "--out", str(out)],
-                   check=True, cwd=REPO, capture_output=True)
-    again = json.loads(out.read_text())
-    for key in ("architecture", "regularisation", "seed", "variant_val_accuracy"):
-        assert again[key] == best[key], key
-    assert again["cnn"] == best["cnn"]
 
 
 def test_checkpoint_rebuilds_its_model(study: Path) -> None:

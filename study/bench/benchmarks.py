@@ -18,11 +18,13 @@ import multiprocessing
 import platform
 import resource
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import torch
 import torch.nn.functional as F
 
@@ -130,27 +132,37 @@ def _peak_memory_mb(device: torch.device) -> float:
     """Peak memory since the last mark: allocated on the GPU, or resident for this process."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    try:  # VmHWM, which a mark resets; ru_maxrss below cannot be reset
+    return _peak_rss_mb()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident size (VmHWM), which a mark resets.
+
+    psutil reports no peak on Linux, and ru_maxrss can be neither reset nor trusted in a
+    spawned child: Linux carries it over from the parent across exec.
+    """
+    with contextlib.suppress(OSError):
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # No /proc (macOS, BSD): ru_maxrss, in bytes on macOS and KiB elsewhere.
+    unit = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 2**20
 
 
 def _memory_mark(device: torch.device) -> float:
     """Reset the peak and return the memory in use now, the start of a measurement.
 
-    Linux keeps a process's peak resident size across exec, so a spawned child would start
-    with its parent's peak and hide everything below it; writing 5 to clear_refs resets it.
+    Without the reset, the peak would include what came before the mark (importing PyTorch,
+    unpickling the job in a spawned child); writing 5 to clear_refs resets VmHWM to the
+    resident size now.
     """
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    else:
-        with contextlib.suppress(OSError):
-            Path("/proc/self/clear_refs").write_text("5")
-    return _peak_memory_mb(device)
+        return _peak_memory_mb(device)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def _memory(device: torch.device, start_mb: float) -> dict[str, float]:

@@ -16,6 +16,7 @@ import torch
 from study.errors import ConfigError, DataError
 
 NUM_CLASSES = 10
+DIGITS = list(range(NUM_CLASSES))  # the classes, in order
 
 
 @dataclass(frozen=True)

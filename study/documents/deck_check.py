@@ -205,10 +205,3 @@ def print_pdf(html: Path, pdf: Path, chromium: str) -> None:
                   f"--print-to-pdf={Path(pdf).resolve()}", probe.as_uri() + "?print-pdf")
     if not Path(pdf).is_file():
         raise RenderError(f"chromium printed no PDF from {html}")
-
-
-def screenshot(html: Path, slide: int, png: Path, chromium: str) -> None:
-    """Slide number `slide` (0-based, horizontal) as Chromium shows it."""
-    url = Path(html).resolve().as_uri() + f"#/{slide}"
-    _chromium(chromium, "--virtual-time-budget=5000", f"--screenshot={Path(png).resolve()}",
-              url)

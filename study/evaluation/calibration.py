@@ -23,10 +23,6 @@ def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.log(np.clip(probabilities, 1e-300, 1.0))
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    return torch.softmax(torch.from_numpy(logits / temperature), 1).numpy()
-
-
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The T > 0 that minimises the mean negative log-likelihood of softmax(logits / T)."""
     z, y = torch.from_numpy(logits).double(), torch.from_numpy(labels).long()

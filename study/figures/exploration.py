@@ -14,9 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from study.data.splits import Split
+from study.data.splits import DIGITS, Split
 
-DIGITS = list(range(10))
 # Okabe & Ito's colour-blind-safe palette: one colour per split.
 SPLIT_COLOURS = {"training": "#0072B2", "validation": "#E69F00", "test": "#009E73"}
 

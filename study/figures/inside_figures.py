@@ -14,8 +14,8 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from study.analysis import inside
-from study.data.splits import load_arrays, to_inputs
-from study.figures.results import DIGITS, PALETTE, filters_figure, save
+from study.data.splits import DIGITS, load_arrays, to_inputs
+from study.figures.results import PALETTE, filters_figure, save
 from study.io import check_outputs, read_json, write_text
 from study.models.checkpoint import load_checkpoint
 from study.models.registry import create_model

@@ -25,16 +25,15 @@ from study.evaluation.calibration import (
     fit_temperature,
     log_probabilities,
     reliability,
-    softmax,
 )
 from study.io import atomic_path, check_outputs, read_json, write_json
 from study.models.checkpoint import load_checkpoint
+from study.numerics import softmax
 from study.run_files import RunFiles, describe, run_key
 from study.training.engine import pick_device, predict
 from study.training.precision import run_precision
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
-DIGITS = list(range(10))
 
 
 def save(fig: plt.Figure, path: str | Path) -> None:

@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 from study.data import mnist
 from study.io import check_outputs, write_text
@@ -16,7 +17,7 @@ from study.provenance import code_version, cpu_model
 from study.training.precision import cpu_capabilities
 
 # The packages whose version can change a result or a document, in the order printed.
-PACKAGES = ["torch", "torchvision", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
+PACKAGES = ["torch", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels",
             "optuna", "captum", "openTSNE", "torchmetrics", "matplotlib", "snakemake",
             "pypandoc-binary", "typst", "jinja2", "onnx", "onnxscript", "onnxruntime",
             "pillow"]
@@ -40,13 +41,7 @@ def package_versions() -> dict[str, str]:
 
 
 def memory_gib() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.0f} GiB"
-    except OSError:
-        pass
-    return "unknown"
+    return f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
 
 
 def machine() -> dict[str, str]:

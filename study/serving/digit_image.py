@@ -29,14 +29,16 @@ SIZE = 28  # MNIST's field
 BOX = 20  # the digit is scaled to fit this box
 CENTRE = 14.0  # where MNIST's centres of mass lie, in pixel-index coordinates: [13.5, 14.5)
 MAX_PIXELS = 64_000_000  # more than most cameras give; refused before it is decoded
-MIN_INK = 0.15  # weaker strokes than this, on a [0, 1] scale, are not ink
+# The strongest stroke must stand this far above the noise cut (on a [0, 1] scale), or
+# nothing in the picture is taken for a digit.
+MIN_INK = 0.15
 NOISE_SIGMAS = 4.0  # the paper's noise, read off the border, is cut this far above its level
 PEAK_PERCENTILE = 90.0  # of the inked pixels of a noisy picture: the strokes' full strength
-MIN_SPECK_SHARE = 0.05
+MIN_SPECK_SHARE = 0.05  # a separate blot with less ink than this share of the largest is a speck
+LOSSY_FORMATS = {"JPEG", "MPO", "WEBP", "JPEG2000"}  # Pillow's names of lossy formats
 # JPEG and its kin leave faint ringing beside every stroke, which a clean border does not
-# show: below this strength it is not ink.
-LOSSY_FORMATS = {"JPEG", "MPO", "WEBP", "JPEG2000"}
-LOSSY_FLOOR = 0.1  # a separate blot with less ink than this share of the largest is a speck
+# show: in a picture of a lossy format, ink weaker than this is taken for it and cut away.
+LOSSY_FLOOR = 0.1
 
 
 class ImageInputError(StudyError):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from study.errors import CheckpointError
+from study.numerics import softmax
 from study.serving.digit_image import ImageInputError, preprocess
 
 DEFAULT_MODEL = Path("results/model/best.onnx")  # the study's best model, exported
@@ -88,11 +89,6 @@ def _torch_model(path: Path) -> Model:
         with torch.no_grad():
             return model(torch.from_numpy(pixels.astype(np.float32))).numpy()
     return run
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def predict(files: Sequence[str | Path], model: Model) -> tuple[list[Prediction],
