@@ -210,13 +210,13 @@ def _check_deck(args: argparse.Namespace) -> None:
         raise RenderError("the deck needs fixing:\n" + "\n".join(found))
 
 
-# What each group of `figures` needs, besides --outputs.
-FIGURE_INPUTS = {"results": ("runs", "summaries", "histories"),
-                 "best": ("best", "summaries", "models", "predictions", "confusions", "train",
-                          "split", "test"),
-                 "inside": ("best", "summaries", "models", "predictions", "test"),
-                 "tsne": ("best", "runs", "summaries", "models", "test"),
-                 "robustness": ("best", "runs", "summaries", "models", "test")}
+# What each group of `figures` needs, besides --outputs: the analyses computed the rest.
+FIGURE_INPUTS = {"results": ("runs", "best", "summaries", "histories"),
+                 "best": ("best", "summaries", "predictions", "confusions", "test",
+                          "calibration"),
+                 "inside": ("analysis", "best", "summaries", "models"),
+                 "tsne": ("analysis",),
+                 "robustness": ("analysis", "best")}
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -226,6 +226,32 @@ def _figures(args: argparse.Namespace) -> None:
         raise ConfigError(f"figures {args.group} needs {', '.join(missing)}")
     from study.figures import inside_figures
     from study.figures import results as figures
+
+    outputs = dict(args.outputs)
+    if args.group == "results":
+        figures.result_figures(args.runs, args.best, run_files(args, "history"), outputs)
+    elif args.group == "best":
+        figures.best_model_figures(args.best, run_files(args, "predictions", "confusion"),
+                                   args.test, args.calibration, outputs)
+    elif args.group == "inside":
+        inside_figures.inside_figures(args.analysis, args.best, run_files(args, "model"),
+                                      outputs)
+    elif args.group == "tsne":
+        inside_figures.tsne_figure(args.analysis, outputs["tsne"])
+    else:
+        inside_figures.robustness_figure(args.analysis, args.best, outputs["figure"])
+
+
+# What each analysis needs besides --best, --summaries, --models and --out.
+ANALYSIS_INPUTS = {"calibration": ("predictions", "train", "split"),
+                   "robustness": ("test",), "embeddings": ("test",),
+                   "inside": ("predictions", "test")}
+
+
+def _analyse(args: argparse.Namespace) -> None:
+    missing = [f"--{k}" for k in ANALYSIS_INPUTS[args.what] if getattr(args, k) is None]
+    if missing:
+        raise ConfigError(f"analyse {args.what} needs {', '.join(missing)}")
     from study.training.engine import pick_device
 
     if args.threads:
@@ -233,23 +259,30 @@ def _figures(args: argparse.Namespace) -> None:
 
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    outputs = dict(args.outputs)
-    if args.group == "results":
-        figures.result_figures(args.runs, run_files(args, "history"), outputs)
-    elif args.group == "best":
-        figures.best_model_figures(args.best, run_files(args, "model", "predictions",
-                                                        "confusion"),
-                                   args.train, args.split, args.test, args.device, outputs)
-    elif args.group == "inside":
-        inside_figures.inside_figures(args.best, run_files(args, "model", "predictions"),
-                                      args.test, device, outputs)
-    elif args.group == "tsne":
-        inside_figures.tsne_figure(args.runs, run_files(args, "model"), args.best, args.test,
-                                   args.points, device, outputs["tsne"])
+    if args.what == "calibration":
+        from study.analysis.calibrate import calibrate
+
+        result = calibrate(args.best, run_files(args, "model", "predictions"), args.train,
+                           args.split, device, args.out)
+        print(f"temperature {result['temperature']:.3f}: expected calibration error "
+              f"{100 * result['ece_before']:.2f}% -> {100 * result['ece_after']:.2f}%")
+    elif args.what == "robustness":
+        from study.analysis.robustness import robustness
+
+        curves = robustness(args.best, run_files(args, "model"), args.test, args.points,
+                            device, args.out)
+        print(f"FGSM on {len(curves)} (variant, epsilon) points written to {args.out}")
+    elif args.what == "embeddings":
+        from study.analysis.embeddings import embeddings
+
+        embeddings(args.best, run_files(args, "model"), args.test, args.points, device,
+                   args.out)
     else:
-        inside_figures.robustness_figure(args.runs, run_files(args, "model"), args.best,
-                                         args.test, args.points, device, outputs["figure"],
-                                         outputs["table"])
+        from study.analysis.look_inside import look_inside
+
+        look_inside(args.best, run_files(args, "model", "predictions"), args.test, device,
+                    args.out)
+    print(f"written to {args.out}")
 
 
 def _render(args: argparse.Namespace) -> None:
@@ -433,21 +466,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", type=Path, required=True, help="its markdown for the report")
     p.set_defaults(func=_effective_config)
 
-    p = sub.add_parser("figures", help="draw one group of figures")
+    p = sub.add_parser("figures", help="draw one group of figures from the analyses' data")
     p.add_argument("group", choices=list(FIGURE_INPUTS))
     p.add_argument("--runs", type=Path, help="runs.csv of the tables")
     add_run_files(p, *RUN_FILE_OPTIONS, required=False)
     p.add_argument("--best", type=Path, help="best.json of select_best")
-    p.add_argument("--train", type=Path, help="training arrays (for the validation split)")
-    p.add_argument("--split", type=Path, help="the split")
     p.add_argument("--test", type=Path, help="test arrays")
-    p.add_argument("--points", type=int, default=2000,
-                   help="tsne, robustness: test images used (stratified)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--calibration", type=Path, help="best: calibration.json of the analysis")
+    p.add_argument("--analysis", type=Path,
+                   help="inside, tsne, robustness: the analysis' inside.npz, embeddings.npz "
+                   "or robustness.csv")
     p.add_argument("--outputs", type=named_path, nargs="+", required=True,
                    help="NAME=PATH of every file the group writes")
     p.set_defaults(func=_figures)
+
+    p = sub.add_parser("analyse", help="compute what the figures and the findings show")
+    p.add_argument("what", choices=list(ANALYSIS_INPUTS))
+    p.add_argument("--best", type=Path, required=True, help="best.json of select_best")
+    add_run_files(p, "model")
+    p.add_argument("--predictions", type=Path, nargs="+",
+                   help="predictions.npz of every run, as --summaries")
+    p.add_argument("--train", type=Path, help="calibration: training arrays")
+    p.add_argument("--split", type=Path, help="calibration: the split (its validation part)")
+    p.add_argument("--test", type=Path, help="test arrays")
+    p.add_argument("--points", type=int, default=2000,
+                   help="robustness, embeddings: test images used (stratified)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    p.add_argument("--threads", type=int, help="PyTorch's CPU threads")
+    p.add_argument("--out", type=Path, required=True, help="the file to write")
+    p.set_defaults(func=_analyse)
 
     p = sub.add_parser("render", help="render the report or the slides")
     p.add_argument("--document", type=Path, required=True, help="report.qmd or slides.qmd")

@@ -153,7 +153,9 @@ def fake_study(tmp_path: Path) -> dict[str, Path]:
     pd.DataFrame(rows).to_csv(runs, index=False)
     best = tmp_path / "best.json"
     chosen = {"architecture": "deotte_cnn", "regularisation": "augment", "seed": 0}
-    write_json(best, {**chosen, "cnn": chosen})
+    write_json(best, {**chosen, "cnn": chosen, "by_architecture": {
+        "mlp": {"architecture": "mlp", "regularisation": "none", "seed": 0},
+        "deotte_cnn": chosen}})
     images, labels = digits(200, seed=1)
     train, split = tmp_path / "train.npz", tmp_path / "split.npz"
     save_npz(train, images=images, labels=labels.astype(np.uint8))

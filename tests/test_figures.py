@@ -8,8 +8,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from conftest import png_size
 
+from study.analysis.calibrate import calibrate, reliability_of
 from study.evaluation.calibration import log_probabilities, reliability
 from study.figures import results as figures
 from study.figures.results import save
@@ -20,7 +22,7 @@ from study.numerics import softmax
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
     out = fake_study["out"]
     out.mkdir()
-    figures.result_figures(fake_study["runs"], fake_study["files"], {
+    figures.result_figures(fake_study["runs"], fake_study["best"], fake_study["files"], {
         "curves": out / "learning_curves.png", "curves_best": out / "learning_curves_best.png",
         "accuracy": out / "accuracy_by_variant.png"})
     curves = png_size(out / "learning_curves.png")
@@ -29,21 +31,13 @@ def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
     assert png_size(out / "accuracy_by_variant.png")[0] >= 1000  # 6 in wide at least
 
 
-def test_best_model_figures_and_the_calibration(fake_study) -> None:
+def test_the_calibration_and_the_best_model_figures(fake_study) -> None:
     out = fake_study["out"]
-    out.mkdir()
     calibration = out / "calibration.json"
-    figures.best_model_figures(fake_study["best"], fake_study["files"], fake_study["train"],
-                               fake_study["split"], fake_study["test"], "cpu",
-                               {**{name: out / f"{name}.png" for name in
-                                   ("confusion", "misclassified", "reliability")},
-                                "calibration": calibration})
-    for name, least in (("confusion", (1100, 1000)), ("misclassified", (1600, 300)),
-                        ("reliability", (1100, 1000))):
-        width, height = png_size(out / f"{name}.png")
-        assert width >= least[0] and height >= least[1], (name, width, height)
+    result = calibrate(fake_study["best"], fake_study["files"], fake_study["train"],
+                       fake_study["split"], torch.device("cpu"), calibration)
     # The numbers are those of the run's saved test predictions, scaled by the fitted T.
-    result = json.loads(calibration.read_text())
+    assert json.loads(calibration.read_text()) == json.loads(json.dumps(result))
     run_dir = fake_study["best"].parent / "runs" / "deotte_cnn" / "augment" / "seed0"
     with np.load(run_dir / "predictions.npz") as f:
         probabilities, labels = f["probabilities"], f["labels"]
@@ -51,7 +45,18 @@ def test_best_model_figures_and_the_calibration(fake_study) -> None:
     assert result["temperature"] > 0
     assert result["ece_before"] == pytest.approx(reliability(probabilities, labels).ece)
     scaled = softmax(log_probabilities(probabilities), result["temperature"])
-    assert result["ece_after"] == pytest.approx(reliability(scaled, labels).ece)
+    after = reliability(scaled, labels)
+    assert result["ece_after"] == pytest.approx(after.ece)
+    kept = reliability_of(result, "after")  # the bins the figure draws
+    np.testing.assert_allclose(kept.confidence, after.confidence)
+    np.testing.assert_array_equal(kept.count, after.count)
+    figures.best_model_figures(fake_study["best"], fake_study["files"], fake_study["test"],
+                               calibration, {name: out / f"{name}.png" for name in
+                                             ("confusion", "misclassified", "reliability")})
+    for name, least in (("confusion", (1100, 1000)), ("misclassified", (1600, 300)),
+                        ("reliability", (1100, 1000))):
+        width, height = png_size(out / f"{name}.png")
+        assert width >= least[0] and height >= least[1], (name, width, height)
 
 
 MISTAKES = [3, 7, 12, 18, 25, 31, 36]

@@ -12,8 +12,9 @@ import torch
 from conftest import NORM, digits, png_size
 from torch import nn
 
-from study.analysis import inside
+from study.analysis import embeddings, inside, look_inside, robustness
 from study.figures import inside_figures
+from study.io import write_json
 from study.models.registry import create_model
 
 
@@ -131,19 +132,53 @@ def test_embed_2d_separates_distinct_groups() -> None:
 def test_chosen_digits_takes_right_and_wrong_ones() -> None:
     labels = np.array([0, 1, 2, 3, 0, 1])
     predicted = np.array([0, 1, 0, 3, 0, 2])
-    assert inside_figures.chosen_digits(predicted, labels, right=True, count=3).tolist() \
+    assert look_inside.chosen_digits(predicted, labels, right=True, count=3).tolist() \
         == [0, 1, 3]
-    assert inside_figures.chosen_digits(predicted, labels, right=False, count=4).tolist() \
+    assert look_inside.chosen_digits(predicted, labels, right=False, count=4).tolist() \
         == [5, 2]
 
 
-def test_inside_figures_draw_every_image(fake_study) -> None:
-    out = fake_study["out"]
-    names = {"filters": "filters", "maps": "feature_maps", "attributions": "attributions",
-             "occlusion": "occlusion", "top": "top_activations"}
-    inside_figures.inside_figures(fake_study["best"], fake_study["files"], fake_study["test"],
-                                  torch.device("cpu"),
-                                  {key: out / f"{name}.png" for key, name in names.items()})
+INSIDE_NAMES = {"filters": "filters", "maps": "feature_maps", "attributions": "attributions",
+                "occlusion": "occlusion", "top": "top_activations"}
+
+
+def test_look_inside_keeps_what_the_figures_draw(fake_study, tmp_path: Path) -> None:
+    analysis = tmp_path / "inside.npz"
+    look_inside.look_inside(fake_study["best"], fake_study["files"], fake_study["test"],
+                            torch.device("cpu"), analysis)
+    with np.load(analysis) as f:
+        kept = {key: f[key] for key in f.files}
+    with np.load(fake_study["test"]) as f:
+        images, labels = f["images"], f["labels"]
+    assert kept["has_cnn"] and str(kept["name"]) == "deotte_cnn + augment"
+    # Four digits read right, then up to four read wrong, as the predictions say.
+    right = kept["predicted"][:4] == kept["labels"][:4]
+    assert right.all() and (kept["predicted"][4:] != kept["labels"][4:]).all()
+    for shown, label in zip(kept["shown"], kept["labels"], strict=True):
+        assert any(np.array_equal(shown, image) and label == truth
+                   for image, truth in zip(images, labels, strict=True))
+    n = len(kept["shown"])
+    assert kept["integrated_gradients"].shape == kept["grad_cam"].shape == (n, 28, 28)
+    assert kept["occlusion"].shape == (min(6, n), 28, 28)
+    assert kept["map_layers"].tolist() == [name for name, m in inside.feature_maps(
+        small_trained(fake_study), inputs(kept["map_images"])) if m.shape[-1] > 1]
+    assert kept["top_images"].shape == (len(kept["top_channels"]), 6, 28, 28)
+
+
+def small_trained(fake_study) -> nn.Module:
+    from study.models.checkpoint import load_checkpoint
+
+    best = {"architecture": "deotte_cnn", "regularisation": "augment", "seed": 0}
+    return load_checkpoint(fake_study["files"].path(best, "model"))[0]
+
+
+def test_inside_figures_draw_every_image(fake_study, tmp_path: Path) -> None:
+    out, analysis = fake_study["out"], tmp_path / "inside.npz"
+    look_inside.look_inside(fake_study["best"], fake_study["files"], fake_study["test"],
+                            torch.device("cpu"), analysis)
+    inside_figures.inside_figures(analysis, fake_study["best"], fake_study["files"],
+                                  {key: out / f"{name}.png"
+                                   for key, name in INSIDE_NAMES.items()})
     for name, least in (("filters", (300, 100)), ("feature_maps", (1500, 800)),
                         ("attributions", (2000, 900)), ("occlusion", (1400, 550)),
                         ("top_activations", (900, 700))):
@@ -151,23 +186,47 @@ def test_inside_figures_draw_every_image(fake_study) -> None:
         assert width >= least[0] and height >= least[1], (name, width, height)
 
 
-def test_tsne_figure_has_three_panels(fake_study) -> None:
-    path = fake_study["out"] / "tsne.png"
-    path.parent.mkdir()
-    inside_figures.tsne_figure(fake_study["runs"], fake_study["files"], fake_study["best"],
-                               fake_study["test"], 60, torch.device("cpu"), path)
+def test_a_study_without_a_cnn_says_so_in_every_inside_figure(fake_study,
+                                                                tmp_path: Path) -> None:
+    best = tmp_path / "best.json"
+    write_json(best, {"architecture": "mlp", "regularisation": "none", "seed": 0,
+                      "cnn": None, "by_architecture": {}})
+    analysis, out = tmp_path / "inside.npz", tmp_path / "figures"
+    look_inside.look_inside(best, fake_study["files"], fake_study["test"],
+                            torch.device("cpu"), analysis)
+    with np.load(analysis) as f:
+        assert f.files == ["has_cnn"] and not f["has_cnn"]
+    inside_figures.inside_figures(analysis, best, fake_study["files"],
+                                  {key: out / f"{name}.png"
+                                   for key, name in INSIDE_NAMES.items()})
+    assert all(png_size(out / f"{name}.png")[1] < 300 for name in INSIDE_NAMES.values())
+
+
+def test_embeddings_of_the_chosen_networks_and_their_figure(fake_study,
+                                                            tmp_path: Path) -> None:
+    analysis, path = tmp_path / "embeddings.npz", fake_study["out"] / "tsne.png"
+    embeddings.embeddings(fake_study["best"], fake_study["files"], fake_study["test"], 30,
+                          torch.device("cpu"), analysis)
+    with np.load(analysis) as f:
+        titles, labels, xy = f["titles"].tolist(), f["labels"], f["xy"]
+    # The MLP's best run on validation (select_best's by_architecture), the chosen CNN's
+    # architecture untrained, the chosen CNN.
+    assert titles == ["mlp + none, trained", "deotte_cnn, untrained",
+                      "deotte_cnn + augment, trained"]
+    assert xy.shape == (3, 30, 2) and np.isfinite(xy).all()
+    assert sorted(np.bincount(labels).tolist()) == [3] * 10  # stratified
+    inside_figures.tsne_figure(analysis, path)
     width, height = png_size(path)
-    assert width > 2.5 * height  # mlp, untrained CNN, trained CNN side by side
+    assert width > 2.5 * height  # three panels side by side
 
 
-def test_robustness_figure_attacks_every_variant(fake_study, tmp_path: Path) -> None:
-    path, table = fake_study["out"] / "robustness.png", tmp_path / "robustness.csv"
-    path.parent.mkdir()
-    inside_figures.robustness_figure(fake_study["runs"], fake_study["files"],
-                                     fake_study["best"], fake_study["test"], 60,
-                                     torch.device("cpu"), path, table)
+def test_robustness_attacks_every_variant_and_its_figure(fake_study, tmp_path: Path) -> None:
+    table, path = tmp_path / "robustness.csv", fake_study["out"] / "robustness.png"
+    robustness.robustness(fake_study["best"], fake_study["files"], fake_study["test"], 60,
+                          torch.device("cpu"), table)
     frame = pd.read_csv(table)
-    assert sorted(frame.variant.unique()) == ["augment", "none"]
-    assert frame.epsilon.tolist()[:7] == inside_figures.EPSILONS
-    assert frame.accuracy.between(0, 1).all()
+    assert sorted(frame.variant.unique()) == ["augment", "none"]  # deotte_cnn's, not mlp's
+    assert frame.epsilon.tolist()[:7] == robustness.EPSILONS
+    assert frame.accuracy.between(0, 1).all() and (frame.images == 60).all()
+    inside_figures.robustness_figure(table, fake_study["best"], path)
     assert png_size(path)[0] > 1000

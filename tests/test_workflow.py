@@ -336,9 +336,9 @@ def test_the_exploration_notebook_ran_and_every_figure_is_drawn(study: Path) -> 
                  "top_activations", "tsne", "robustness"):
         assert f"{name}.png" in figures, name
         assert (study / "results" / "figures" / f"{name}.png").stat().st_size > 5000, name
-    calibration = json.loads((study / "results" / "calibration.json").read_text())
+    calibration = json.loads((study / "results" / "analysis" / "calibration.json").read_text())
     assert calibration["temperature"] > 0 and 0 <= calibration["ece_after"] <= 1
-    robustness = pd.read_csv(study / "results" / "robustness.csv")
+    robustness = pd.read_csv(study / "results" / "analysis" / "robustness.csv")
     assert robustness.epsilon.max() == pytest.approx(0.3)
 
 
@@ -385,7 +385,7 @@ def test_the_same_inputs_give_the_same_outputs(study: Path,
     first = pd.read_csv(study / "results" / "tables" / "runs.csv").drop(columns=TIMINGS)
     second = pd.read_csv(other / "results" / "tables" / "runs.csv").drop(columns=TIMINGS)
     pd.testing.assert_frame_equal(first, second)
-    for name in ("calibration.json", "robustness.csv", "selection/best.json",
+    for name in ("analysis/calibration.json", "analysis/robustness.csv", "selection/best.json",
                  "selection/ensemble.json", "ensemble/metrics.json",
                  "tables/comparisons.md", "tables/regularisation.md",
                  "tables/per_class.md", "tables/confused_pairs.md", "tables/ensemble.md"):

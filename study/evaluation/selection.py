@@ -50,8 +50,8 @@ def _best_run(runs: pd.DataFrame) -> pd.Series:
 
 def pick_best(runs: pd.DataFrame) -> dict[str, Any]:
     """The variant with the best mean validation accuracy over seeds (ties: lower mean
-    validation loss), its best run, and (`cnn`) the best run of an architecture with
-    convolutions, or None."""
+    validation loss), its best run, the best run of each architecture (`by_architecture`)
+    and (`cnn`) the best run of an architecture with convolutions, or None."""
     variants = (runs.groupby(["architecture", "regularisation"], sort=False)[RANKING].mean()
                 .reset_index())
     variant = _best_run(variants)
@@ -65,6 +65,8 @@ def pick_best(runs: pd.DataFrame) -> dict[str, Any]:
         "variant_val_accuracy": float(variant.val_accuracy),
         "run_val_accuracy": float(run.val_accuracy),
         "cnn": _run(_best_run(conv)) if len(conv) else None,
+        "by_architecture": {str(arch): _run(_best_run(own))
+                            for arch, own in runs.groupby("architecture", sort=False)},
     }
 
 

@@ -15,23 +15,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 from torch import nn
 
+from study.analysis.calibrate import reliability_of
 from study.data.mnist import known_label_errors
-from study.data.splits import load_arrays, load_split, to_inputs
+from study.data.splits import load_arrays
 from study.evaluation.calibration import (
     Reliability,
-    fit_temperature,
-    log_probabilities,
-    reliability,
 )
-from study.io import atomic_path, check_outputs, read_json, write_json
+from study.io import atomic_path, check_outputs, read_json
 from study.models.checkpoint import load_checkpoint
-from study.numerics import softmax
-from study.run_files import RunFiles, describe, run_key
-from study.training.engine import pick_device, predict
-from study.training.precision import run_precision
+from study.run_files import RunFiles
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 
@@ -148,17 +142,19 @@ def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: 
 RESULT_FIGURES = ("curves", "curves_best", "accuracy")
 
 
-def result_figures(runs_csv: Path, files: RunFiles, outputs: dict[str, Path]) -> None:
-    """The learning curves (all, and the best architecture's) and the accuracy of every
-    variant, to `outputs` by name (RESULT_FIGURES); `files` holds every run's history."""
+def result_figures(runs_csv: Path, best_json: Path, files: RunFiles,
+                   outputs: dict[str, Path]) -> None:
+    """The learning curves (all, and those of the architecture chosen on validation, in
+    `best_json`) and the accuracy of every variant, to `outputs` by name (RESULT_FIGURES);
+    `files` holds every run's history."""
     check_outputs(outputs, dict.fromkeys(RESULT_FIGURES))
     runs = pd.read_csv(runs_csv)
     architectures = list(dict.fromkeys(runs.architecture))
     variants = list(dict.fromkeys(runs.regularisation))
     curves = read_histories(runs, files)
     save(learning_curves(curves, architectures, variants), outputs["curves"])
-    # The slides show the architecture of the best variant on validation alone.
-    best = runs.groupby(["architecture", "regularisation"]).val_accuracy.mean().idxmax()[0]
+    # The slides show the chosen architecture.
+    best = read_json(best_json)["architecture"]
     save(learning_curves(curves, [best], variants), outputs["curves_best"])
     save(accuracy_by_variant(runs, architectures, variants), outputs["accuracy"])
 
@@ -233,22 +229,6 @@ def reliability_figure(before: Reliability, after: Reliability, temperature: flo
     return fig
 
 
-def calibration_figure(predictions: Path, model: nn.Module, val_x: torch.Tensor,
-                       val_labels: np.ndarray, title: str, path: Path,
-                       bf16: bool = False) -> dict[str, float]:
-    """Fit T on the validation split (logits in the precision the test predictions were
-    made in), then draw the test set's reliability with and without it; returns T and both
-    ECEs for the report."""
-    val_logits = predict(model, val_x, bf16=bf16).double().cpu().numpy()
-    temperature = fit_temperature(val_logits, val_labels)
-    with np.load(predictions) as f:
-        probabilities, labels = f["probabilities"], f["labels"]
-    before = reliability(probabilities, labels)
-    after = reliability(softmax(log_probabilities(probabilities), temperature), labels)
-    save(reliability_figure(before, after, temperature, title), path)
-    return {"temperature": temperature, "ece_before": before.ece, "ece_after": after.ece}
-
-
 def filters_figure(checkpoint: Path | None, path: Path) -> None:
     """The first convolution's filters of the model in `checkpoint` (None: there is none)."""
     conv = None
@@ -276,31 +256,24 @@ def filters_figure(checkpoint: Path | None, path: Path) -> None:
     save(fig, path)
 
 
-BEST_MODEL_FIGURES = ("confusion", "misclassified", "reliability", "calibration")
+BEST_MODEL_FIGURES = ("confusion", "misclassified", "reliability")
 
 
-def best_model_figures(best_json: Path, files: RunFiles, train_npz: Path, split_npz: Path,
-                       test_npz: Path, device: str, outputs: dict[str, Path]) -> None:
-    """The evaluation of the best run (chosen on validation): confusion, mistakes and
-    calibration (its figure, and its figures as JSON), to `outputs` by name
-    (BEST_MODEL_FIGURES); `files` holds every run's model, predictions and confusion."""
+def best_model_figures(best_json: Path, files: RunFiles, test_npz: Path,
+                       calibration_json: Path, outputs: dict[str, Path]) -> None:
+    """The evaluation of the best run (chosen on validation): its confusion matrix, its most
+    confident mistakes and its reliability before and after temperature scaling (measured by
+    `study.analysis.calibrate`), to `outputs` by name (BEST_MODEL_FIGURES); `files` holds
+    every run's predictions and confusion matrix."""
     check_outputs(outputs, dict.fromkeys(BEST_MODEL_FIGURES))
     best = read_json(best_json)
-    predictions = files.path(best, "predictions")
-    dev = pick_device(device)
     images, _ = load_arrays(test_npz)
     name = f"{best['architecture']} + {best['regularisation']} (seed {best['seed']})"
     confusion_figure(files.path(best, "confusion"),
                      f"Confusion matrix of {name}, test set (row-normalised, %)",
                      outputs["confusion"])
-    misclassified_figure(predictions, images, outputs["misclassified"])
-    model, meta = load_checkpoint(files.path(best, "model"), dev)
-    train_images, train_labels = load_arrays(train_npz)
-    val_idx = load_split(split_npz).val_idx
-    norm = meta["normalisation"]
-    val_x = to_inputs(train_images[val_idx], norm["mean"], norm["std"], dev)
-    calibration = calibration_figure(predictions, model, val_x,
-                                     train_labels[val_idx].astype(int),
-                                     f"Reliability of {name} on the test set",
-                                     outputs["reliability"], bf16=run_precision(meta, dev).bf16)
-    write_json(outputs["calibration"], {**calibration, "run": describe(run_key(best))})
+    misclassified_figure(files.path(best, "predictions"), images, outputs["misclassified"])
+    calibration = read_json(calibration_json)
+    save(reliability_figure(reliability_of(calibration, "before"),
+                            reliability_of(calibration, "after"), calibration["temperature"],
+                            f"Reliability of {name} on the test set"), outputs["reliability"])

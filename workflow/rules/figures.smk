@@ -51,6 +51,7 @@ rule explore_data:
 rule result_figures:
     input:
         runs=rules.tables.output.runs_csv,
+        best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
         histories=all_runs(rules.train.output.history),
     output:
@@ -76,7 +77,7 @@ rule result_figures:
     params:
         outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures results --runs {input.runs}"
+        "python -m study figures results --runs {input.runs} --best {input.best}"
         " --summaries {input.summaries} --histories {input.histories}"
         " --outputs {params.outputs} > {log} 2>&1"
 
@@ -86,12 +87,10 @@ rule best_model_figures:
     input:
         best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
-        models=all_runs(rules.train.output.model),
         predictions=all_runs(rules.evaluate.output.predictions),
         confusions=all_runs(rules.evaluate.output.confusion),
-        train=rules.prepare_data.output.train,
-        split=rules.split_data.output.split,
         test=rules.prepare_data.output.test,
+        calibration=rules.calibrate.output.calibration,
     output:
         confusion=report(
             "results/figures/confusion.png",
@@ -108,35 +107,30 @@ rule best_model_figures:
             category="3. Evaluation of the chosen run",
             caption="../report/reliability.rst",
         ),
-        calibration="results/calibration.json",
     log:
         "results/logs/figures/best_model.log",
     benchmark:
         "results/benchmarks/figures/best_model.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=2000,
     params:
-        device=config["device"],
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures best --best {input.best} --summaries {input.summaries}"
-        " --models {input.models} --predictions {input.predictions}"
-        " --confusions {input.confusions} --train {input.train} --split {input.split}"
-        " --test {input.test} --device {params.device} --threads {threads}"
+        " --predictions {input.predictions} --confusions {input.confusions}"
+        " --test {input.test} --calibration {input.calibration}"
         " --outputs {params.outputs} > {log} 2>&1"
 
 
 # Inside the best convolutional network (chosen on validation).
 rule inside_figures:
     input:
+        analysis=rules.look_inside.output.inside,
         best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
-        predictions=all_runs(rules.evaluate.output.predictions),
-        test=rules.prepare_data.output.test,
     output:
         filters=report(
             "results/figures/filters.png",
@@ -169,27 +163,20 @@ rule inside_figures:
         "results/benchmarks/figures/inside.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=2000,
     params:
-        device=config["device"],
         outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures inside --best {input.best} --summaries {input.summaries}"
-        " --models {input.models} --predictions {input.predictions} --test {input.test}"
-        " --device {params.device} --threads {threads} --outputs {params.outputs}"
-        " > {log} 2>&1"
+        "python -m study figures inside --analysis {input.analysis} --best {input.best}"
+        " --summaries {input.summaries} --models {input.models}"
+        " --outputs {params.outputs} > {log} 2>&1"
 
 
 # What training and convolution change: the MLP, an untrained CNN and the best CNN.
 rule tsne_figure:
     input:
-        best=rules.select_best.output.best,
-        runs=rules.tables.output.runs_csv,
-        summaries=all_runs(rules.train.output.summary),
-        models=all_runs(rules.train.output.model),
-        test=rules.prepare_data.output.test,
+        analysis=rules.embeddings.output.embeddings,
     output:
         tsne=report(
             "results/figures/tsne.png",
@@ -202,49 +189,35 @@ rule tsne_figure:
         "results/benchmarks/figures/tsne.tsv"
     conda:
         "../../environment.yml"
-    threads: 2
     resources:
-        mem_mb=3000,
+        mem_mb=1000,
     params:
-        device=config["device"],
-        points=config["figures"]["tsne_points"],
         outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures tsne --best {input.best} --runs {input.runs}"
-        " --summaries {input.summaries} --models {input.models}"
-        " --test {input.test} --points {params.points} --device {params.device}"
-        " --threads {threads} --outputs {params.outputs} > {log} 2>&1"
+        "python -m study figures tsne --analysis {input.analysis}"
+        " --outputs {params.outputs} > {log} 2>&1"
 
 
 rule robustness_figure:
     input:
+        analysis=rules.robustness.output.curves,
         best=rules.select_best.output.best,
-        runs=rules.tables.output.runs_csv,
-        summaries=all_runs(rules.train.output.summary),
-        models=all_runs(rules.train.output.model),
-        test=rules.prepare_data.output.test,
     output:
         figure=report(
             "results/figures/robustness.png",
             category="4. Inside the networks",
             caption="../report/robustness.rst",
         ),
-        table="results/robustness.csv",
     log:
         "results/logs/figures/robustness.log",
     benchmark:
         "results/benchmarks/figures/robustness.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=1000,
     params:
-        device=config["device"],
-        points=config["figures"]["robustness_images"],
         outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study figures robustness --best {input.best} --runs {input.runs}"
-        " --summaries {input.summaries} --models {input.models}"
-        " --test {input.test} --points {params.points} --device {params.device}"
-        " --threads {threads} --outputs {params.outputs} > {log} 2>&1"
+        "python -m study figures robustness --analysis {input.analysis} --best {input.best}"
+        " --outputs {params.outputs} > {log} 2>&1"

@@ -9,8 +9,8 @@ rule findings:
         predictions=all_runs(rules.evaluate.output.predictions),
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
-        calibration=rules.best_model_figures.output.calibration,
-        robustness=rules.robustness_figure.output.table,
+        calibration=rules.calibrate.output.calibration,
+        robustness=rules.robustness.output.curves,
         wording=asset("wording", "en.yml"),
     output:
         report(
@@ -70,6 +70,10 @@ BENCHMARKS = [
     rules.evaluate_ensemble.benchmark,
     rules.export_onnx.benchmark,
     rules.tables.benchmark,
+    rules.calibrate.benchmark,
+    rules.robustness.benchmark,
+    rules.embeddings.benchmark,
+    rules.look_inside.benchmark,
     rules.explore_data.benchmark,
     rules.result_figures.benchmark,
     rules.best_model_figures.benchmark,
