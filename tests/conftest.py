@@ -101,7 +101,7 @@ def evaluate_into(folder: Path, test: Path) -> dict:
     paths = run_paths(folder)
     return evaluate_run(paths["model"], test, metrics_out=paths["metrics"],
                         confusion_out=paths["confusion"],
-                        predictions_out=paths["predictions"], device="cpu")
+                        predictions_out=paths["predictions"], device=torch.device("cpu"))
 
 
 def run_files(folders: list[Path], *kinds: str) -> RunFiles:
@@ -224,7 +224,8 @@ def digit_reader(tmp_path_factory: pytest.TempPathFactory,
     summary = train_run(architecture="lenet5", regularisation="augment", seed=0,
                         train_npz=folder / "train.npz", split_npz=folder / "split.npz",
                         settings={"max_epochs": 3, "lr": 3e-3, "bf16": False,
-                                  "augment": True}, device="cpu", **train_outputs(folder / "run"))
+                                  "augment": True}, device=torch.device("cpu"),
+                        **train_outputs(folder / "run"))
     assert summary["val_accuracy"] > 0.95, summary  # else the drawn digits test nothing
     write_json(folder / "best.json", {"architecture": "lenet5", "regularisation": "augment",
                                       "seed": 0})

@@ -191,7 +191,7 @@ def test_scaling_trains_on_the_sizes_asked(data_dir: Path) -> None:
 
 def test_bench_refuses_missing_data(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="prepare the data first"):
-        bench.run_bench("speedrun", tmp_path, tmp_path / "out", "cpu", 1, None)
+        bench.run_bench("speedrun", tmp_path, tmp_path / "out", torch.device("cpu"), 1)
 
 
 

@@ -213,12 +213,18 @@ def test_a_bad_setting_on_the_command_line_gets_one_line(
     """Refused before any data is read (the data files here do not exist)."""
     from study.cli import main
 
-    own = {"train": ["--reg", "none", "--seed", "0"],
-           "search": ["--space", "{}", "--trials", "1", "--storage", str(tmp_path / "s.db")]}
+    out = tmp_path / "out"
+    own = {"train": ["--reg", "none", "--seed", "0", "--model-out", str(out / "model.pt"),
+                     "--history-out", str(out / "history.csv"),
+                     "--summary-out", str(out / "train.json"),
+                     "--resume", str(out / "resume.pt")],
+           "search": ["--space", "{}", "--trials", "1", "--storage", str(tmp_path / "s.db"),
+                      "--chosen-out", str(out / "chosen.json"),
+                      "--trials-out", str(out / "trials.csv")]}
     missing = str(tmp_path / "missing.npz")
     with pytest.raises(SystemExit) as exit_code:
         main([command, *own[command], "--arch", "mlp", "--train", missing, "--split", missing,
-              "--settings", '{"max_epochs": 0}', "--out-dir", str(tmp_path / "out")])
+              "--settings", '{"max_epochs": 0}'])
     assert exit_code.value.code == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1

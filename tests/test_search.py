@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from study.config import check_config
@@ -98,7 +99,7 @@ def run(files: tuple[Path, Path], out: Path, trials: int, **changes) -> dict:
                 "bf16": False, **changes}
     return search.run_search(architecture="mlp", train_npz=files[0], split_npz=files[1],
                              settings=settings, space=SPACE, trials=trials, train_images=200,
-                             seed=0, model_options={}, device="cpu",
+                             seed=0, model_options={}, device=torch.device("cpu"),
                              storage=out / "optuna.sqlite3", chosen_out=out / "chosen.json",
                              trials_out=out / "trials.csv")
 

@@ -33,7 +33,7 @@ from study.errors import DataError
 from study.io import write_json
 from study.models.registry import create_model, list_models, width
 from study.provenance import code_version, cpu_model, device_name
-from study.training.engine import TrainSettings, autocast, pick_device, predict, sync, train
+from study.training.engine import TrainSettings, autocast, predict, sync, train
 from study.training.precision import AUTO, Precision, capabilities_record, choose_precision
 
 TARGET = 0.99
@@ -310,11 +310,9 @@ def scaling(train_npz: Path, split_npz: Path, device: torch.device, architecture
             "settings": dataclasses.asdict(SCALING), "sizes": rows}
 
 
-def run_bench(which: str, data_dir: Path, out_dir: Path, device_name_: str, seeds: int,
-              threads: int | None) -> None:
-    if threads:
-        torch.set_num_threads(threads)
-    device = pick_device(device_name_)
+def run_bench(which: str, data_dir: Path, out_dir: Path, device: torch.device,
+              seeds: int) -> None:
+    """Run `which` benchmark (or all) on `device` and write its JSON into `out_dir`."""
     train_npz, split_npz, test_npz = (data_dir / f for f in ("train.npz", "split.npz",
                                                              "test.npz"))
     missing = [str(p) for p in (train_npz, split_npz, test_npz) if not p.exists()]

@@ -21,7 +21,7 @@ from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
 from study.models.checkpoint import load_checkpoint
 from study.run_files import RunFiles
-from study.training.engine import pick_device, predict
+from study.training.engine import predict
 from study.training.precision import run_precision
 
 CLASSES = list(range(NUM_CLASSES))
@@ -48,16 +48,15 @@ def test_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any
 
 
 def evaluate_run(checkpoint: Path, test_npz: Path, *, metrics_out: Path, confusion_out: Path,
-                 predictions_out: Path, device: str = "auto",
+                 predictions_out: Path, device: torch.device,
                  batch_size: int = 2000) -> dict[str, Any]:
     """Write one trained run's test metrics (JSON), confusion matrix (CSV) and predictions
     (npz: probabilities, labels, predicted)."""
-    dev = pick_device(device)
-    model, meta = load_checkpoint(checkpoint, dev)
+    model, meta = load_checkpoint(checkpoint, device)
     images, labels = load_arrays(test_npz)
     norm = meta["normalisation"]
-    precision = run_precision(meta, dev)
-    x = to_inputs(images, norm["mean"], norm["std"], dev).contiguous(
+    precision = run_precision(meta, device)
+    x = to_inputs(images, norm["mean"], norm["std"], device).contiguous(
         memory_format=precision.memory_format)
     logits = predict(model.to(memory_format=precision.memory_format), x, batch_size,
                      precision.bf16)

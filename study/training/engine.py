@@ -79,11 +79,18 @@ TrainSettings = dataclasses.make_dataclass(
 
 
 def pick_device(name: str) -> torch.device:
+    """The device called `name` (cpu, cuda, cuda:N, or auto: a CUDA GPU when there is one);
+    one that is unknown, or not on this machine, is a one-line error."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}: use cpu, cuda, cuda:N or auto") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but no CUDA GPU is available")
+        raise ConfigError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU on this "
+                          "machine: set `device: cpu` (or `auto`) in the config, or run on a "
+                          "machine with one")
     return device
 
 

@@ -24,7 +24,7 @@ from study.data.splits import DeviceData, load_training_data
 from study.io import write_json, write_text
 from study.models.registry import create_model
 from study.schema import check
-from study.training.engine import TrainSettings, pick_device, train
+from study.training.engine import TrainSettings, train
 from study.variants import SEARCHED, resolve
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -62,16 +62,13 @@ def trials_csv(study: optuna.Study, keys: list[str]) -> str:
 def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
                settings: dict[str, Any], space: dict[str, list[float]], trials: int,
                train_images: int | None, seed: int, model_options: dict[str, Any],
-               device: str, storage: Path, chosen_out: Path, trials_out: Path,
-               threads: int | None = None) -> dict[str, Any]:
+               device: torch.device, storage: Path, chosen_out: Path,
+               trials_out: Path) -> dict[str, Any]:
     """Run the trials still missing from the study stored in `storage` (SQLite), then write
     the best trial's values (`chosen_out`, chosen.json) and every trial (`trials_out`, CSV)."""
     check(settings, "training")  # before any data is read: a bad setting gets one line
-    if threads:
-        torch.set_num_threads(threads)
     keys = [k for k, v in settings.items() if v == SEARCHED]
-    dev = pick_device(device)
-    full, split = load_training_data(train_npz, split_npz, dev)
+    full, split = load_training_data(train_npz, split_npz, device)
     data = trial_sample(full, train_images, seed)
     definition = {"settings": settings, "space": {k: space[k] for k in keys},
                   "train_images": train_images, "seed": seed, "model_options": model_options,
@@ -116,7 +113,7 @@ def run_search(*, architecture: str, train_npz: Path, split_npz: Path,
               "trials": sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials),
               "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
               "max_epochs": settings["max_epochs"], "train_images": len(data.train_x),
-              "space": {k: space[k] for k in keys}, "device": str(dev)}
+              "space": {k: space[k] for k in keys}, "device": str(device)}
     write_text(trials_out, trials_csv(study, keys))
     write_json(chosen_out, chosen)
     return chosen

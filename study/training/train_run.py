@@ -14,7 +14,7 @@ from study.io import write_json, write_text
 from study.models.checkpoint import save_checkpoint
 from study.models.registry import count_parameters, create_model, multiply_adds
 from study.provenance import code_version, device_name
-from study.training.engine import TrainSettings, pick_device, train
+from study.training.engine import TrainSettings, train
 from study.variants import resolve
 
 HISTORY_FIELDS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
@@ -30,11 +30,11 @@ def history_csv(history: list[dict[str, float]]) -> str:
 
 
 def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: Path,
-              split_npz: Path, settings: dict[str, Any], device: str, model_out: Path,
+              split_npz: Path, settings: dict[str, Any], device: torch.device,
+              model_out: Path,
               history_out: Path, summary_out: Path, resume: Path,
               model_options: dict[str, Any] | None = None,
-              searched: dict[str, Any] | None = None,
-              threads: int | None = None) -> dict[str, Any]:
+              chosen: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train one run and write its checkpoint (`model_out`), its per-epoch history
     (`history_out`, CSV) and its summary (`summary_out`, train.json).
 
@@ -42,18 +42,16 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     run again after a crash, the job continues from there.
 
     `settings` are the run's training settings, the variant's already applied to the base
-    ones, `searched` ones taking the search's values (its chosen.json); `regularisation` is
+    ones, `searched` ones taking the values the search `chosen` (its chosen.json);
+    `regularisation` is
     the variant's name, recorded with the results; `model_options` size the architecture.
     """
-    if threads:
-        torch.set_num_threads(threads)
-    run_settings = TrainSettings.from_dict(resolve(settings, searched))
+    run_settings = TrainSettings.from_dict(resolve(settings, chosen))
     model_kwargs = {"dropout": run_settings.dropout, **(model_options or {})}
-    dev = pick_device(device)
-    data, split = load_training_data(train_npz, split_npz, dev)
+    data, split = load_training_data(train_npz, split_npz, device)
     torch.manual_seed(seed)  # the initial weights; shuffling and augmentation use `seed` too
     model = create_model(architecture, **model_kwargs)
-    print(f"{architecture} / {regularisation} / seed {seed} on {dev}: "
+    print(f"{architecture} / {regularisation} / seed {seed} on {device}: "
           f"{count_parameters(model):,} parameters, {len(data.train_x):,} training images")
     resume = Path(resume)
     result = train(model, data, run_settings, seed, resume=resume)
@@ -65,7 +63,8 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "weight_decay": run_settings.weight_decay, "epochs": len(result.history),
         "best_epoch": result.best_epoch, "val_accuracy": best["val_accuracy"],
         "val_loss": best["val_loss"], "train_seconds": result.train_seconds,
-        "device": str(dev), "device_name": device_name(dev), "threads": torch.get_num_threads(),
+        "device": str(device), "device_name": device_name(device),
+        "threads": torch.get_num_threads(),
         "n_train": len(data.train_x), "n_val": len(data.val_x),
         **result.precision.record(),
     }

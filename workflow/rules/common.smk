@@ -79,15 +79,15 @@ def model_options(wildcards):
     return json.dumps(architecture_options(config, wildcards.arch))
 
 
-def searched(wildcards):
+def chosen_by_search(wildcards):
     """The search's chosen.json for the run's architecture, when a setting is `searched`."""
     if not searched_settings(config):
         return []
     return expand(rules.search.output.chosen, arch=wildcards.arch)
 
 
-def searched_flag(wildcards, input):
-    return f"--searched {input.searched}" if input.searched else ""
+def chosen_flag(wildcards, input):
+    return f"--chosen {input.chosen}" if input.chosen else ""
 
 
 def all_searches(pattern):

@@ -3,7 +3,7 @@ rule train:
     input:
         train=rules.prepare_data.output.train,
         split=rules.split_data.output.split,
-        searched=searched,
+        chosen=chosen_by_search,
     output:
         model=f"{RUN}/model.pt",
         history=f"{RUN}/history.csv",
@@ -23,7 +23,7 @@ rule train:
     params:
         settings=training_settings,
         model_options=model_options,
-        searched=searched_flag,
+        chosen=chosen_flag,
         device=config["device"],
         # The unfinished run's state after each epoch, kept by a killed job to resume from.
         resume=f"{RUN}/resume.pt",
@@ -31,6 +31,6 @@ rule train:
         "python -m study train --arch {wildcards.arch} --reg {wildcards.reg}"
         " --seed {wildcards.seed} --train {input.train} --split {input.split}"
         " --settings {params.settings:q} --model-options {params.model_options:q}"
-        " {params.searched} --device {params.device} --threads {threads}"
+        " {params.chosen} --device {params.device} --threads {threads}"
         " --model-out {output.model} --history-out {output.history}"
         " --summary-out {output.summary} --resume {params.resume} > {log} 2>&1"

@@ -1,0 +1,58 @@
+"""Commands of the figures stage: each group of figures drawn from the results and the
+analyses' data, nothing computed again."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from study.cli.options import (
+    RUN_FILE_OPTIONS,
+    add_outputs,
+    add_run_files,
+    missing_inputs,
+    run_files,
+)
+
+# What each group needs besides --outputs.
+FIGURE_INPUTS = {"results": ("runs", "best", "summaries", "histories"),
+                 "best": ("best", "summaries", "predictions", "confusions", "test",
+                          "calibration"),
+                 "inside": ("analysis", "best", "summaries", "models"),
+                 "tsne": ("analysis",),
+                 "robustness": ("analysis", "best")}
+
+
+def _figures(args: argparse.Namespace) -> None:
+    missing_inputs(args, FIGURE_INPUTS[args.group], f"figures {args.group}")
+    from study.figures import inside_figures
+    from study.figures import results as figures
+
+    outputs = dict(args.outputs)
+    if args.group == "results":
+        figures.result_figures(args.runs, args.best, run_files(args, "history"), outputs)
+    elif args.group == "best":
+        figures.best_model_figures(args.best, run_files(args, "predictions", "confusion"),
+                                   args.test, args.calibration, outputs)
+    elif args.group == "inside":
+        inside_figures.inside_figures(args.analysis, args.best, run_files(args, "model"),
+                                      outputs)
+    elif args.group == "tsne":
+        inside_figures.tsne_figure(args.analysis, outputs["tsne"])
+    else:
+        inside_figures.robustness_figure(args.analysis, args.best, outputs["figure"])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("figures", help="draw one group of figures from the analyses' data")
+    p.add_argument("group", choices=list(FIGURE_INPUTS), help="the group of figures")
+    p.add_argument("--runs", type=Path, help="runs.csv of the tables")
+    add_run_files(p, *RUN_FILE_OPTIONS, required=False)
+    p.add_argument("--best", type=Path, help="best.json of select_best")
+    p.add_argument("--test", type=Path, help="test arrays (npz)")
+    p.add_argument("--calibration", type=Path, help="best: calibration.json of the analysis")
+    p.add_argument("--analysis", type=Path,
+                   help="inside, tsne, robustness: the analysis' inside.npz, embeddings.npz "
+                   "or robustness.csv")
+    add_outputs(p, "every file the group writes")
+    p.set_defaults(func=_figures)

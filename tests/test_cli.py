@@ -1,0 +1,69 @@
+"""The command line: every flag explained, shared options declared once, the device named
+in one place and a bad one refused in one line."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from study.cli import build_parser
+from study.cli.options import device_options
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_every_rule_calls_a_command_and_every_flag_has_a_help_line() -> None:
+    commands = subcommands()
+    called = {m for path in (REPO / "workflow" / "rules").glob("*.smk")
+              for m in re.findall(r"python -m study ([\w-]+)", path.read_text())}
+    assert called and called <= set(commands), called - set(commands)
+    for name, parser in commands.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"study {name} {'/'.join(action.option_strings) or action.dest}"
+
+
+def test_the_device_options_are_the_shared_ones() -> None:
+    """Every command that takes --device takes it with --threads, from the one parent."""
+    shared = {a.dest: a.help for a in device_options()._actions if a.dest != "help"}
+    for name, parser in subcommands().items():
+        own = {a.dest: a.help for a in parser._actions if a.dest in shared}
+        assert own in ({}, shared), name
+
+
+def _evaluate(device: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "study", "evaluate", "--checkpoint", str(tmp_path / "m.pt"),
+         "--test", str(tmp_path / "t.npz"), "--device", device,
+         "--metrics-out", str(tmp_path / "m.json"), "--confusion-out", str(tmp_path / "c.csv"),
+         "--predictions-out", str(tmp_path / "p.npz")],
+        capture_output=True, text=True, cwd=REPO)
+
+
+def test_an_unknown_device_is_one_line(tmp_path: Path) -> None:
+    result = _evaluate("tpu9", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == "error: unknown device 'tpu9': use cpu, cuda, cuda:N or auto\n"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_without_a_gpu_is_one_line(tmp_path: Path) -> None:
+    result = _evaluate("cuda", tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: device 'cuda' asked for, but PyTorch sees no "
+                                    "CUDA GPU on this machine")
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "m.json").exists()
