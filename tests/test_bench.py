@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from study.bench import benchmarks as bench
+from study.bench import memory
 from study.data.mnist import Mnist
 from study.data.splits import DeviceData, make_split, save_split, to_inputs
 from study.errors import DataError
@@ -165,10 +166,10 @@ def _hold_memory(megabytes: int, freed_before: int) -> dict[str, float]:
     earlier = np.ones(freed_before * 2**20, dtype=np.uint8)  # a peak before the mark
     assert earlier.sum() == freed_before * 2**20
     del earlier
-    start = bench._memory_mark(torch.device("cpu"))
+    start = memory.memory_mark(torch.device("cpu"))
     block = np.ones(megabytes * 2**20, dtype=np.uint8)  # written, so resident
     assert block.sum() == megabytes * 2**20
-    return bench._memory(torch.device("cpu"), start)
+    return memory.memory_since(torch.device("cpu"), start)
 
 
 def test_memory_above_start_sees_a_known_allocation() -> None:

@@ -11,8 +11,8 @@ import pytest
 import torch
 from conftest import png_size
 
-from study.analysis.calibrate import calibrate, reliability_of
-from study.evaluation.calibration import log_probabilities, reliability
+from study.analysis.calibrate import calibrate
+from study.evaluation.calibration import log_probabilities, reliability, reliability_of
 from study.figures import results as figures
 from study.figures.results import save
 from study.io import save_npz

@@ -508,7 +508,7 @@ Nothing to compare.
 ])
 def test_a_part_is_kept_or_left_out_by_its_variable(shown: bool, kept: list[str],
                                                     left_out: list[str]) -> None:
-    from study.documents.render import select_content
+    from study.documents.staging import select_content
 
     text = select_content(CONDITIONAL_DOCUMENT, {"shows": {"comparisons": shown}})
     assert text.startswith("Always.")
@@ -525,7 +525,7 @@ def test_a_part_is_kept_or_left_out_by_its_variable(shown: bool, kept: list[str]
     ({"shows": {"comparisons": "yes"}}, "not true or false"),
 ])
 def test_a_bad_condition_is_named(variables: dict, message: str) -> None:
-    from study.documents.render import select_content
+    from study.documents.staging import select_content
 
     with pytest.raises(RenderError, match=message):
         select_content(CONDITIONAL_DOCUMENT, variables)

@@ -53,11 +53,3 @@ def calibrate(best_json: Path, files: RunFiles, train_npz: Path, split_npz: Path
 
 def _bins(result: Reliability) -> dict[str, list[float]]:
     return {k: np.asarray(v).tolist() for k, v in asdict(result).items() if k != "ece"}
-
-
-def reliability_of(calibration: dict[str, Any], which: str) -> Reliability:
-    """The bins `before` or `after` of a calibration written by `calibrate`."""
-    bins = calibration["bins"][which]
-    return Reliability(confidence=np.array(bins["confidence"]),
-                       accuracy=np.array(bins["accuracy"]), count=np.array(bins["count"]),
-                       ece=calibration[f"ece_{which}"])

@@ -12,22 +12,19 @@ Speedrun recipe (hyper-parameters chosen on the validation split): see SPEEDRUN 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import multiprocessing
 import platform
-import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 import torch
 import torch.nn.functional as F
 
+from study.bench.memory import memory_mark, memory_since
 from study.data.splits import load_arrays, load_training_data, to_inputs
 from study.errors import DataError
 from study.io import write_json
@@ -128,56 +125,12 @@ def speedrun(train_npz: Path, split_npz: Path, test_npz: Path, seeds: int,
     }
 
 
-def _peak_memory_mb(device: torch.device) -> float:
-    """Peak memory since the last mark: allocated on the GPU, or resident for this process."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return _peak_rss_mb()
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident size (VmHWM), which a mark resets.
-
-    psutil reports no peak on Linux, and ru_maxrss can be neither reset nor trusted in a
-    spawned child: Linux carries it over from the parent across exec.
-    """
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    # No /proc (macOS, BSD): ru_maxrss, in bytes on macOS and KiB elsewhere.
-    unit = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 2**20
-
-
-def _memory_mark(device: torch.device) -> float:
-    """Reset the peak and return the memory in use now, the start of a measurement.
-
-    Without the reset, the peak would include what came before the mark (importing PyTorch,
-    unpickling the job in a spawned child); writing 5 to clear_refs resets VmHWM to the
-    resident size now.
-    """
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-        return _peak_memory_mb(device)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-    return psutil.Process().memory_info().rss / 2**20
-
-
-def _memory(device: torch.device, start_mb: float) -> dict[str, float]:
-    # On the CPU the process peak includes PyTorch itself (about 1 GB): the part above the
-    # mark taken before the data and the model is what the measurement needed.
-    peak = _peak_memory_mb(device)
-    return {"peak_memory_mb": peak, "memory_above_start_mb": peak - start_mb}
-
-
 def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
                     threads: int) -> dict[str, Any]:
     """Runs in a fresh process so that the CPU peak memory is this model's alone."""
     torch.set_num_threads(threads)
     device = torch.device(device_str)
-    start_mb = _memory_mark(device)
+    start_mb = memory_mark(device)
     precision = choose_precision(device, STUDY.bf16, STUDY.channels_last)
     model, x, step = _training_step(create_model(name), device, batch_size, precision)
     model.train()
@@ -189,7 +142,7 @@ def _throughput_one(name: str, device_str: str, batch_size: int, steps: int,
     return {"architecture": name, "batch_size": batch_size,
             "train_images_per_second": steps * batch_size / train_seconds,
             "inference_images_per_second": steps * len(big) / infer_seconds,
-            **_memory(device, start_mb)}
+            **memory_since(device, start_mb)}
 
 
 def _training_step(model: torch.nn.Module, device: torch.device, batch_size: int,
@@ -292,14 +245,14 @@ def _scaling_one(train_npz: Path, split_npz: Path, device_str: str, architecture
                  size: int, threads: int) -> dict[str, Any]:
     torch.set_num_threads(threads)
     device = torch.device(device_str)
-    start_mb = _memory_mark(device)
+    start_mb = memory_mark(device)
     # Only `size` training images go to the device, so memory follows the size.
     data, _ = load_training_data(train_npz, split_npz, device, max_train=size, max_val=1000)
     torch.manual_seed(0)
     result = train(create_model(architecture), data, SCALING, seed=0, log=_quiet)
     n = len(data.train_x)
     return {"n_train": n, "epoch_seconds": result.train_seconds,
-            "images_per_second": n / result.train_seconds, **_memory(device, start_mb)}
+            "images_per_second": n / result.train_seconds, **memory_since(device, start_mb)}
 
 
 def scaling(train_npz: Path, split_npz: Path, device: torch.device, architecture: str,

@@ -9,11 +9,11 @@ calibration error (ECE) comes from torchmetrics.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from scipy.optimize import minimize_scalar
-from torchmetrics.functional.classification import multiclass_calibration_error
 
 BINS = 15  # the usual choice since Guo et al.
 
@@ -37,6 +37,9 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """ECE: the gap between confidence and accuracy, averaged over 15 equal-width bins of
     confidence, weighted by how many predictions fall in each."""
+    # Imported here: the figures read Reliability without paying for torchmetrics.
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
     return float(multiclass_calibration_error(
         torch.from_numpy(probabilities).float(), torch.from_numpy(labels).long(),
         num_classes=probabilities.shape[1], n_bins=BINS, norm="l1"))
@@ -63,3 +66,11 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray) -> Reliability:
         count=np.array([(bins == b).sum() for b in used]),
         ece=expected_calibration_error(probabilities, labels),
     )
+
+
+def reliability_of(calibration: dict[str, Any], which: str) -> Reliability:
+    """The bins `before` or `after` of a calibration written by `study.analysis.calibrate`."""
+    bins = calibration["bins"][which]
+    return Reliability(confidence=np.array(bins["confidence"]),
+                       accuracy=np.array(bins["accuracy"]), count=np.array(bins["count"]),
+                       ece=calibration[f"ece_{which}"])

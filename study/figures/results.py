@@ -17,12 +17,9 @@ import pandas as pd
 import seaborn as sns
 from torch import nn
 
-from study.analysis.calibrate import reliability_of
 from study.data.mnist import known_label_errors
 from study.data.splits import load_arrays
-from study.evaluation.calibration import (
-    Reliability,
-)
+from study.evaluation.calibration import Reliability, reliability_of
 from study.io import atomic_path, check_outputs, read_json
 from study.models.checkpoint import load_checkpoint
 from study.run_files import RunFiles

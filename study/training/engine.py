@@ -24,9 +24,16 @@ from torch import nn
 from study.data.augment import random_distortion
 from study.data.splits import DeviceData, one_hot
 from study.errors import ConfigError
-from study.io import atomic_path
 from study.schema import SEARCHED, check, training_schema
 from study.training.precision import Precision, choose_precision
+from study.training.resume import (
+    Progress,
+    load_state,
+    restore,
+    run_identity,
+    save_state,
+    state_of,
+)
 
 # The Python type of each kind of value the schema gives a setting.
 PYTHON_TYPES = {"integer": int, "number": float, "boolean": bool, "string": str}
@@ -137,6 +144,63 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings,
+               steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    total_steps = settings.max_epochs * steps_per_epoch
+    if settings.schedule == "onecycle" and total_steps > 2:  # too short a run to warm up
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=settings.lr, total_steps=total_steps,
+            pct_start=max(0.25, 2 / total_steps),  # at least one step up
+        )
+    return None
+
+
+@dataclass
+class _Loop:
+    """Everything one epoch of optimisation steps uses."""
+
+    model: nn.Module  # compiled or not: what the steps call
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    targets: torch.Tensor  # one-hot labels
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    generator: torch.Generator
+    precision: Precision
+    background: float  # an empty pixel, after standardisation
+
+
+def _epoch(loop: _Loop, settings: TrainSettings) -> tuple[float, float]:
+    """One pass over the shuffled training images: (mean loss, accuracy)."""
+    n, device = len(loop.train_x), loop.train_x.device
+    steps = (n + settings.batch_size - 1) // settings.batch_size
+    order = torch.randperm(n, device=device, generator=loop.generator)
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for i in range(steps):
+        idx = order[i * settings.batch_size:(i + 1) * settings.batch_size]
+        x = loop.train_x[idx]
+        if settings.augment:
+            x = random_distortion(x, loop.generator, rotation=settings.rotation,
+                                  translate=settings.translate, scale=settings.scale,
+                                  elastic_alpha=settings.elastic_alpha,
+                                  elastic_sigma=settings.elastic_sigma,
+                                  background=loop.background)
+        with autocast(device, loop.precision.bf16):
+            logits = loop.model(x)
+            loss = F.cross_entropy(logits.float(), loop.targets[idx],
+                                   label_smoothing=settings.label_smoothing)
+        loop.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        loop.optimizer.step()
+        if loop.scheduler is not None:
+            loop.scheduler.step()
+        # Accumulated on the device: no host synchronisation inside the loop.
+        total_loss += loss.detach() * len(idx)
+        correct += (logits.argmax(1) == loop.train_y[idx]).sum()
+    return total_loss.item() / n, correct.item() / n
+
+
 def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int,
           log: Callable[[str], None] = print,
           on_epoch: Callable[[dict[str, float]], None] | None = None,
@@ -153,148 +217,59 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     device = data.train_x.device
     generator = torch.Generator(device=device).manual_seed(seed)
     precision = choose_precision(device, settings.bf16, settings.channels_last)
-    memory_format = precision.memory_format
-    model = model.to(device=device, memory_format=memory_format)
-    train_x = data.train_x.contiguous(memory_format=memory_format)
-    val_x = data.val_x.contiguous(memory_format=memory_format)
-    targets = one_hot(data.train_y)
-    background = float(train_x.min())  # an empty pixel, after standardisation
-
-    step_model = torch.compile(model) if settings.compile else model
+    model = model.to(device=device, memory_format=precision.memory_format)
+    train_x = data.train_x.contiguous(memory_format=precision.memory_format)
+    val_x = data.val_x.contiguous(memory_format=precision.memory_format)
     # The fused kernel updates every parameter in one call: fewer small ops per step.
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay, fused=True)
-    n = len(train_x)
-    steps_per_epoch = (n + settings.batch_size - 1) // settings.batch_size
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
-    total_steps = settings.max_epochs * steps_per_epoch
-    if settings.schedule == "onecycle" and total_steps > 2:  # too short a run to warm up
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=settings.lr, total_steps=total_steps,
-            pct_start=max(0.25, 2 / total_steps),  # at least one step up
-        )
-
-    history: list[dict[str, float]] = []
-    best_key = (-1.0, 0.0)
-    best_state, best_epoch, waited, train_seconds = {}, 0, 0, 0.0
-    identity = _run_identity(model, data, settings, seed, precision)
-    state = _load_resume_state(resume, identity, log) if resume is not None else None
-    first_epoch = 1
+    steps_per_epoch = (len(train_x) + settings.batch_size - 1) // settings.batch_size
+    loop = _Loop(torch.compile(model) if settings.compile else model, train_x, data.train_y,
+                 one_hot(data.train_y), optimizer,
+                 _scheduler(optimizer, settings, steps_per_epoch), generator, precision,
+                 float(train_x.min()))
+    identity = run_identity(model, data, settings, seed, precision)
+    state = load_state(resume, identity, log) if resume is not None else None
+    progress = restore(state, model, optimizer, loop.scheduler, generator) \
+        if state is not None else Progress()
+    first_epoch = len(progress.history) + 1
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["cpu_rng"])  # dropout draws from the global generators
-        if device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"], device)
-        history, best_state = state["history"], state["best_state"]
-        best_key, best_epoch = tuple(state["best_key"]), state["best_epoch"]
-        waited, train_seconds = state["waited"], state["train_seconds"]
-        first_epoch = len(history) + 1
-        log(f"resuming after epoch {len(history)} from {resume}")
-        if waited >= settings.patience:  # killed after its last epoch: nothing left to train
+        log(f"resuming after epoch {len(progress.history)} from {resume}")
+        if progress.waited >= settings.patience:  # killed after its last epoch: all done
             first_epoch = settings.max_epochs + 1
     for epoch in range(first_epoch, settings.max_epochs + 1):
         sync(device)
         start = time.perf_counter()
         model.train()
-        order = torch.randperm(n, device=device, generator=generator)
-        total_loss = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
         lr = optimizer.param_groups[0]["lr"]
-        for i in range(steps_per_epoch):
-            idx = order[i * settings.batch_size:(i + 1) * settings.batch_size]
-            x = train_x[idx]
-            if settings.augment:
-                x = random_distortion(x, generator, rotation=settings.rotation,
-                                      translate=settings.translate, scale=settings.scale,
-                                      elastic_alpha=settings.elastic_alpha,
-                                      elastic_sigma=settings.elastic_sigma,
-                                      background=background)
-            with autocast(device, precision.bf16):
-                logits = step_model(x)
-                loss = F.cross_entropy(logits.float(), targets[idx],
-                                       label_smoothing=settings.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            # Accumulated on the device: no host synchronisation inside the loop.
-            total_loss += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == data.train_y[idx]).sum()
+        train_loss, train_accuracy = _epoch(loop, settings)
         sync(device)
         seconds = time.perf_counter() - start  # the optimisation steps alone
-        train_seconds += seconds
+        progress.train_seconds += seconds
         val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings.eval_batch_size,
                                           precision.bf16)
-        history.append({
-            "epoch": epoch, "train_loss": total_loss.item() / n,
-            "train_accuracy": correct.item() / n, "val_loss": val_loss,
-            "val_accuracy": val_accuracy, "lr": lr, "seconds": seconds,
+        progress.history.append({
+            "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
+            "val_loss": val_loss, "val_accuracy": val_accuracy, "lr": lr, "seconds": seconds,
         })
-        log(f"epoch {epoch:3d}  train loss {history[-1]['train_loss']:.4f}  "
+        log(f"epoch {epoch:3d}  train loss {train_loss:.4f}  "
             f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
         if on_epoch is not None:
-            on_epoch(history[-1])
-        if (val_accuracy, -val_loss) > best_key:
-            best_key, best_epoch, waited = (val_accuracy, -val_loss), epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+            on_epoch(progress.history[-1])
+        if (val_accuracy, -val_loss) > progress.best_key:
+            progress.best_key, progress.best_epoch = (val_accuracy, -val_loss), epoch
+            progress.waited, progress.best_state = 0, copy.deepcopy(model.state_dict())
         else:
-            waited += 1
+            progress.waited += 1
         if resume is not None:
-            _save_resume_state(resume, {
-                "identity": identity, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "generator": generator.get_state(), "cpu_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda"
-                else None,
-                "history": history, "best_state": best_state, "best_key": list(best_key),
-                "best_epoch": best_epoch, "waited": waited, "train_seconds": train_seconds})
-        if waited >= settings.patience:
-            log(f"no better validation accuracy for {waited} epochs: stopping")
+            save_state(resume, state_of(identity, model, optimizer, loop.scheduler, generator,
+                                        progress))
+        if progress.waited >= settings.patience:
+            log(f"no better validation accuracy for {progress.waited} epochs: stopping")
             break
     # Also true of a run resumed after it had stopped: read from its history, not the loop.
-    stopped_early = waited >= settings.patience and len(history) < settings.max_epochs
-    model.load_state_dict(best_state)
-    return TrainResult(history, best_state, best_epoch, train_seconds, precision,
-                       stopped_early)
-
-
-def _run_identity(model: nn.Module, data: DeviceData, settings: TrainSettings,
-                  seed: int, precision: Precision) -> dict[str, Any]:
-    """What a saved state must match to be continued: the same run, not merely the same
-    folder (another setting, seed, model, data or precision starts over)."""
-    return {"settings": dataclasses.asdict(settings), "seed": seed,
-            "precision": [precision.bf16, precision.channels_last],
-            "model": type(model).__name__,
-            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()},
-            "n_train": len(data.train_x), "n_val": len(data.val_x)}
-
-
-def _save_resume_state(path: Path, state: dict[str, Any]) -> None:
-    # Written beside and moved into place: a kill during the write leaves the previous
-    # epoch's state, never half of this one.
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def _load_resume_state(path: Path, identity: dict[str, Any],
-                       log: Callable[[str], None]) -> dict[str, Any] | None:
-    """The saved state of this run, or None (none saved, another run's, or unreadable)."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # unreadable: the run starts over rather than fail
-        log(f"ignoring {path}: unreadable ({type(err).__name__}); starting over")
-        return None
-    if not isinstance(state, dict) or state.get("identity") != identity:
-        log(f"ignoring {path}: saved by another run (settings, seed, model or data differ); "
-            "starting over")
-        return None
-    return state
+    stopped_early = (progress.waited >= settings.patience
+                     and len(progress.history) < settings.max_epochs)
+    model.load_state_dict(progress.best_state)
+    return TrainResult(progress.history, progress.best_state, progress.best_epoch,
+                       progress.train_seconds, precision, stopped_early)
