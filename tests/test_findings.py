@@ -162,3 +162,17 @@ def test_a_study_of_one_variant_and_one_seed_is_worded_without_comparisons(
     assert "one architecture, cnn" in text["architectures"]
     assert "one member" in text["ensemble"]
     assert "no choice to make" in text["selection"]
+
+
+def test_a_chosen_mlp_is_not_worded_as_a_missing_one(tmp_path: Path) -> None:
+    runs, _ = synthetic_study(tmp_path, augment_errors=10)
+    facts = _compute(runs, {"architecture": "mlp", "regularisation": "none", "seed": 1})
+    assert facts["architectures"]["mlp"] is None and facts["architectures"]["mlp_chosen"]
+    text = findings.word(facts)
+    assert text["convolution"].startswith("The MLP baseline was itself the best on validation")
+    flat = " ".join(str(v) for v in pd.json_normalize(text).iloc[0]).lower()
+    assert "no mlp baseline" not in flat and "the mlp was the best on validation" in flat
+    cnn_only = runs[runs.architecture == "cnn"]
+    facts = _compute(cnn_only, {"architecture": "cnn", "regularisation": "augment", "seed": 1})
+    assert not facts["architectures"]["mlp_chosen"]
+    assert findings.word(facts)["convolution"].startswith("The study has no MLP baseline")

@@ -118,7 +118,10 @@ def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[s
                 "val": float(r.val), "test": float(r.test), "params": int(r.params)}
                for r in per_arch.sort_values("val", ascending=False, kind="stable")
                .itertuples()]
-    finding: dict[str, Any] = {"ranking": ranking, "mlp": None}
+    # `mlp` compares the chosen CNN with the MLP; when the MLP itself is chosen there is
+    # nothing to compare, and the wording must say so rather than that there is no MLP.
+    finding: dict[str, Any] = {"ranking": ranking, "mlp": None,
+                               "mlp_chosen": best["architecture"] == "mlp"}
     mlp = per_arch[per_arch.architecture == "mlp"]
     if len(mlp) and best["architecture"] != "mlp":
         mlp = mlp.iloc[0]
