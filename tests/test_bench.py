@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from study.bench import benchmarks as bench
 from study.bench import memory
+from study.bench import precision_modes as precision_bench
 from study.data.mnist import Mnist
 from study.data.splits import DeviceData, make_split, save_split, to_inputs
 from study.errors import DataError
@@ -142,9 +143,9 @@ def test_precision_times_every_mode_and_marks_the_one_auto_picks(
     """Every architecture in the four modes; with a clock that ticks once per reading each
     step lasts exactly one second; the mode `auto` picks is the rule's, bold in the table."""
     monkeypatch.setattr(bench.time, "perf_counter", FakeClock())
-    monkeypatch.setattr(bench, "list_models", lambda: ["mlp", "convnet_bn"])
-    result = bench.precision_modes(torch.device("cpu"), batch_size=8, steps=2)
-    auto = bench.choose_precision("cpu", "auto", bench.STUDY.channels_last)
+    monkeypatch.setattr(precision_bench, "list_models", lambda: ["mlp", "convnet_bn"])
+    result = precision_bench.precision_modes(torch.device("cpu"), batch_size=8, steps=2)
+    auto = precision_bench.choose_precision("cpu", "auto", bench.STUDY.channels_last)
     assert result["auto"] == auto.record()
     assert set(result["cpu_capabilities"]) >= {"avx2", "avx512", "avx512_bf16", "amx"}
     modes = ["float32 contiguous", "float32 channels_last", "bfloat16 contiguous",
@@ -154,7 +155,7 @@ def test_precision_times_every_mode_and_marks_the_one_auto_picks(
     for row in result["models"]:
         assert [row[m] for m in modes] == [1000.0] * 4  # milliseconds, the median step
         assert row["auto"] == f"{auto.dtype} {auto.layout}"
-    table = bench.precision_table(result).splitlines()
+    table = precision_bench.precision_table(result).splitlines()
     assert table[0] == "| architecture | " + " | ".join(modes) + " |"
     for line in table[2:]:
         cells = line.strip("|").split("|")[1:]

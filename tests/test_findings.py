@@ -11,7 +11,7 @@ import yaml
 from conftest import predictions_of, synthetic_study
 
 from study.io import write_json
-from study.reporting import findings
+from study.reporting import findings, wording
 from study.reporting.tables import percent
 from study.run_files import RunFiles
 
@@ -132,7 +132,7 @@ def test_unknown_language_and_bad_wording_are_errors(tmp_path: Path, monkeypatch
     (tmp_path / "wording").mkdir()
     (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({
         "number": {"percent": "{}%"}, "text": {"a": 'He said "{{ best.variant }}"'}}))
-    monkeypatch.setattr(findings, "WORDING", tmp_path / "wording")
+    monkeypatch.setattr(wording, "WORDING", tmp_path / "wording")
     with pytest.raises(ValueError, match="straight double quote"):
         findings.word(facts)
     (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({

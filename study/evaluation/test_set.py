@@ -16,7 +16,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from study.data.splits import NUM_CLASSES, load_arrays, to_inputs
+from study.data.splits import DIGITS, load_arrays, to_inputs
 from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
 from study.models.checkpoint import load_checkpoint
@@ -24,25 +24,23 @@ from study.run_files import RunFiles
 from study.training.engine import predict
 from study.training.precision import run_precision
 
-CLASSES = list(range(NUM_CLASSES))
-
 
 def test_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
     """Accuracy, loss, macro F1 and per-class precision, recall and F1 (scikit-learn)."""
     predicted = probabilities.argmax(1)
     precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predicted, labels=CLASSES, zero_division=0
+        labels, predicted, labels=DIGITS, zero_division=0
     )
     return {
         "test_accuracy": float(accuracy_score(labels, predicted)),
-        "test_loss": float(log_loss(labels, probabilities, labels=CLASSES)),
+        "test_loss": float(log_loss(labels, probabilities, labels=DIGITS)),
         "test_errors": int((predicted != labels).sum()),
         "n_test": len(labels),
         "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
         "per_class": [
             {"class": c, "precision": float(p), "recall": float(r), "f1": float(f),
              "support": int(s)}
-            for c, p, r, f, s in zip(CLASSES, precision, recall, f1, support, strict=True)
+            for c, p, r, f, s in zip(DIGITS, precision, recall, f1, support, strict=True)
         ],
     }
 
@@ -63,8 +61,8 @@ def evaluate_run(checkpoint: Path, test_npz: Path, *, metrics_out: Path, confusi
     probabilities = torch.softmax(logits.double(), 1).cpu().numpy()
     labels = labels.astype(np.int64)
     metrics = {**test_metrics(labels, probabilities), **precision.record()}
-    confusion = pd.DataFrame(confusion_matrix(labels, probabilities.argmax(1), labels=CLASSES),
-                             index=pd.Index(CLASSES, name="true"), columns=CLASSES)
+    confusion = pd.DataFrame(confusion_matrix(labels, probabilities.argmax(1), labels=DIGITS),
+                             index=pd.Index(DIGITS, name="true"), columns=DIGITS)
     save_npz(predictions_out, probabilities=probabilities.astype(np.float32), labels=labels,
              predicted=probabilities.argmax(1))
     write_text(confusion_out, confusion.to_csv())

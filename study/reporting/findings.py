@@ -1,11 +1,9 @@
 """What the results mean, as data: the study's findings, computed from the results files.
 
 `compute` turns the runs table, the choice of the best run, the ensemble, the calibration and
-the robustness curves into facts (numbers, variant names and yes/no verdicts). `word` writes
-each finding as a sentence from the templates of `assets/wording/<language>.yml`: the wording
-lives there, apart from this code, and every template words its finding so that it stays true
-whatever the numbers (a finding that does not hold is printed in its negative form). The
-documents quote those sentences; nothing in them is typed by hand.
+the robustness curves into facts (numbers, variant names and yes/no verdicts), written with
+their sentences (`study.reporting.wording`) to findings.yml. The documents quote those
+sentences; nothing in them is typed by hand.
 """
 
 from __future__ import annotations
@@ -14,19 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 import yaml
 
 from study.evaluation.statistics import ALPHA, correct_on_test, holm, mcnemar
 from study.io import read_json, write_text
-from study.package_data import asset
 from study.reporting.tables import comparisons, errors_on_known_labels, regularisation_table
 from study.reporting.tables import summarise as summarise_variants
+from study.reporting.wording import word
 from study.run_files import RunFiles
 
-WORDING = asset("wording")
 BASELINE = "none"
 # Temperature scaling "changes" the calibration only when the ECE moves by at least this
 # share of its value and by at least this many points: below, the move is bin noise.
@@ -217,63 +213,6 @@ def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
         "calibration": calibration_finding(calibration),
         "robustness": None if robustness is None else robustness_finding(robustness),
     }
-
-
-# Wording ----------------------------------------------------------------------------------
-
-def load_wording(language: str = "en") -> dict[str, Any]:
-    path = WORDING / f"{language}.yml"
-    if not path.is_file():
-        available = ", ".join(sorted(p.stem for p in WORDING.glob("*.yml")))
-        raise ValueError(f"no wording for language {language!r} (available: {available})")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _environment(number: dict[str, str]) -> jinja2.Environment:
-    decimal, minus = number.get("decimal", "."), number.get("minus", "−")
-
-    def fixed(x: float, digits: int = 2, sign: bool = False) -> str:
-        text = f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
-        return text.replace(".", decimal).replace("-", minus)
-
-    def p_value(p: float) -> str:  # "p = 0.23" with the value as the tables print it
-        text = "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
-        return text.replace(".", decimal)
-
-    def many(n: int, noun: str) -> str:  # 1 seed, 2 seeds
-        forms = number.get("plurals", {}).get(noun, [noun, noun + "s"])
-        return f"{n} {forms[0] if n == 1 else forms[1]}"
-
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters.update({
-        "pct": lambda x, digits=2: number["percent"].format(fixed(100 * x, digits)),
-        "pts": lambda x, digits=2: fixed(x, digits, sign=True),
-        "num": fixed,
-        "p": p_value,
-        "int": lambda n: f"{int(n):,}".replace(",", number.get("thousands", ",")),
-        "ratio": lambda x: fixed(x, 1),
-        "many": many,
-    })
-    return env
-
-
-def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
-    """Each template of the wording rendered with the findings: {name: sentence}, nested as
-    the wording file nests them. Whitespace is collapsed: every sentence is one line."""
-    wording = load_wording(language)
-    env = _environment(wording["number"])
-
-    def render(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: render(value) for key, value in node.items()}
-        text = " ".join(env.from_string(node).render(**findings).split())
-        if '"' in text or "\\" in text:  # quoted in YAML front matter: keep it plain
-            raise ValueError(f"wording {text[:60]!r}... holds a straight double quote or a "
-                             "backslash; use typographic quotes")
-        return text
-
-    return render(wording["text"])
 
 
 def write_findings(runs_csv: Path, files: RunFiles, best_json: Path, ensemble_json: Path,
