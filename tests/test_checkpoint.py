@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from study.cli import main
 from study.errors import CheckpointError
 from study.evaluation import test_set as evaluation
+from study.io import save_npz
 from study.models.checkpoint import load_checkpoint, save_checkpoint
 from study.models.registry import create_model
 
@@ -84,6 +86,8 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "model.pt"
     torch.save(_Hostile(marker), path)
+    save_npz(tmp_path / "test.npz", images=np.zeros((2, 28, 28), np.uint8),
+             labels=np.zeros(2, np.int64))
     result = subprocess.run(
         [sys.executable, "-m", "study", "evaluate", "--checkpoint", str(path),
          "--test", str(tmp_path / "test.npz"),
@@ -104,7 +108,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
 
-    monkeypatch.setattr(evaluation, "evaluate_run", broken)
+    monkeypatch.setattr(evaluation, "evaluate_runs", broken)
     with pytest.raises(TypeError, match="unsupported operand"):
         main(["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--test",
               str(tmp_path / "t.npz"), "--metrics-out", str(tmp_path / "m.json"),

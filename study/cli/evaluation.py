@@ -24,12 +24,14 @@ def _select_best(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from study.evaluation.test_set import evaluate_run
+    from study.evaluation.test_set import evaluate_runs
 
-    metrics = evaluate_run(args.checkpoint, args.test, metrics_out=args.metrics_out,
-                           confusion_out=args.confusion_out,
-                           predictions_out=args.predictions_out, device=device(args))
-    print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['test_errors']} errors)")
+    every = evaluate_runs(args.checkpoint, args.test, metrics_out=args.metrics_out,
+                          confusion_out=args.confusion_out,
+                          predictions_out=args.predictions_out, device=device(args))
+    for checkpoint, metrics in zip(args.checkpoint, every, strict=True):
+        print(f"{checkpoint}: test accuracy {metrics['test_accuracy']:.4f} "
+              f"({metrics['test_errors']} errors)")
 
 
 def _evaluate_ensemble(args: argparse.Namespace) -> None:
@@ -52,13 +54,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_select_best)
 
     p = sub.add_parser("evaluate", parents=[device_options()],
-                       help="evaluate one trained run on the test set")
-    p.add_argument("--checkpoint", type=Path, required=True, help="the run's model.pt")
+                       help="evaluate trained runs on the test set, in one process")
+    p.add_argument("--checkpoint", type=Path, nargs="+", required=True,
+                   help="each run's model.pt")
     p.add_argument("--test", type=Path, required=True, help="test arrays (npz)")
-    p.add_argument("--metrics-out", type=Path, required=True, help="metrics.json to write")
-    p.add_argument("--confusion-out", type=Path, required=True, help="confusion matrix (CSV)")
-    p.add_argument("--predictions-out", type=Path, required=True,
-                   help="test probabilities, labels and predictions (npz)")
+    p.add_argument("--metrics-out", type=Path, nargs="+", required=True,
+                   help="metrics.json to write, one per checkpoint, in their order")
+    p.add_argument("--confusion-out", type=Path, nargs="+", required=True,
+                   help="confusion matrix (CSV), one per checkpoint")
+    p.add_argument("--predictions-out", type=Path, nargs="+", required=True,
+                   help="test probabilities, labels and predictions (npz), one per checkpoint")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("evaluate-ensemble",

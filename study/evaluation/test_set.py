@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from study.data.splits import DIGITS, load_arrays, to_inputs
-from study.errors import DataError
+from study.errors import ConfigError, DataError
 from study.io import read_json, save_npz, write_json, write_text
 from study.models.checkpoint import load_checkpoint
 from study.run_files import RunFiles
@@ -45,13 +45,14 @@ def test_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any
     }
 
 
-def evaluate_run(checkpoint: Path, test_npz: Path, *, metrics_out: Path, confusion_out: Path,
-                 predictions_out: Path, device: torch.device,
-                 batch_size: int = 2000) -> dict[str, Any]:
+def evaluate_run(checkpoint: Path, test_npz: Path | tuple[np.ndarray, np.ndarray], *,
+                 metrics_out: Path, confusion_out: Path, predictions_out: Path,
+                 device: torch.device, batch_size: int = 2000) -> dict[str, Any]:
     """Write one trained run's test metrics (JSON), confusion matrix (CSV) and predictions
-    (npz: probabilities, labels, predicted)."""
+    (npz: probabilities, labels, predicted). `test_npz` may be the test arrays already read
+    (images, labels), as `evaluate_runs` gives them to each of its runs."""
     model, meta = load_checkpoint(checkpoint, device)
-    images, labels = load_arrays(test_npz)
+    images, labels = load_arrays(test_npz) if isinstance(test_npz, (str, Path)) else test_npz
     norm = meta["normalisation"]
     precision = run_precision(meta, device)
     x = to_inputs(images, norm["mean"], norm["std"], device).contiguous(
@@ -68,6 +69,24 @@ def evaluate_run(checkpoint: Path, test_npz: Path, *, metrics_out: Path, confusi
     write_text(confusion_out, confusion.to_csv())
     write_json(metrics_out, metrics)
     return metrics
+
+
+def evaluate_runs(checkpoints: list[Path], test_npz: Path, *, metrics_out: list[Path],
+                  confusion_out: list[Path], predictions_out: list[Path],
+                  device: torch.device) -> list[dict[str, Any]]:
+    """`evaluate_run` of several runs in one process, the i-th run's files at the i-th
+    position of each list: the start-up and the test images are paid once, not per run."""
+    lists = {"--metrics-out": metrics_out, "--confusion-out": confusion_out,
+             "--predictions-out": predictions_out}
+    for option, paths in lists.items():
+        if len(paths) != len(checkpoints):
+            raise ConfigError(f"{option}: {len(paths)} files for {len(checkpoints)} "
+                              "checkpoints; give one per checkpoint, in the same order")
+    test = load_arrays(test_npz)
+    return [evaluate_run(checkpoint, test, metrics_out=m, confusion_out=c,
+                         predictions_out=p, device=device)
+            for checkpoint, m, c, p in zip(checkpoints, metrics_out, confusion_out,
+                                           predictions_out, strict=True)]
 
 
 def evaluate_ensemble(ensemble_json: Path, runs: RunFiles, *, metrics_out: Path,

@@ -9,7 +9,7 @@ rule calibrate:
         best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
-        predictions=all_runs(rules.evaluate.output.predictions),
+        predictions=all_runs(TESTED["predictions"]),
         train=rules.prepare_data.output.train,
         split=rules.split_data.output.split,
     output:
@@ -95,7 +95,7 @@ rule look_inside:
         best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
         models=all_runs(rules.train.output.model),
-        predictions=all_runs(rules.evaluate.output.predictions),
+        predictions=all_runs(TESTED["predictions"]),
         test=rules.prepare_data.output.test,
     output:
         inside="results/analysis/inside.npz",

@@ -41,6 +41,12 @@ COMMAND = command_line(
 )
 
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
+# The files the final evaluation writes for each run.
+TESTED = {
+    "metrics": f"{RUN}/metrics.json",
+    "confusion": f"{RUN}/confusion.csv",
+    "predictions": f"{RUN}/predictions.npz",
+}
 SEARCH = "results/search/{arch}"
 
 
@@ -117,6 +123,16 @@ def all_runs(pattern):
         arch=config["architectures"],
         reg=config["regularisations"],
         seed=config["seeds"],
+    )
+
+
+def runs_of_architecture(pattern):
+    """`pattern` expanded over every (regularisation, seed), its {arch} left a wildcard."""
+    return expand(
+        pattern,
+        reg=config["regularisations"],
+        seed=config["seeds"],
+        allow_missing=True,
     )
 
 

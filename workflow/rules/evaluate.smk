@@ -1,17 +1,18 @@
-# The final evaluation, once per trained run: with the tables and the figures of the chosen
-# run, the only rules that read the official test images or what was predicted on them.
+# The final evaluation of an architecture's runs, in one job (the start-up and the test
+# images paid once, not per run): with the tables and the figures of the chosen run, the only
+# rules that read the official test images or what was predicted on them.
 rule evaluate:
     input:
-        model=rules.train.output.model,
+        models=runs_of_architecture(rules.train.output.model),
         test=rules.prepare_data.output.test,
     output:
-        metrics=f"{RUN}/metrics.json",
-        confusion=f"{RUN}/confusion.csv",
-        predictions=f"{RUN}/predictions.npz",
+        metrics=runs_of_architecture(TESTED["metrics"]),
+        confusions=runs_of_architecture(TESTED["confusion"]),
+        predictions=runs_of_architecture(TESTED["predictions"]),
     log:
-        f"results/logs/evaluate/{{arch}}_{{reg}}_seed{{seed}}.log",
+        "results/logs/evaluate/{arch}.log",
     benchmark:
-        f"results/benchmarks/evaluate/{{arch}}_{{reg}}_seed{{seed}}.tsv"
+        "results/benchmarks/evaluate/{arch}.tsv"
     conda:
         "../../environment.yml"
     threads: 1
@@ -21,9 +22,9 @@ rule evaluate:
     params:
         device=config["device"],
     shell:
-        "python -m study evaluate --checkpoint {input.model} --test {input.test}"
-        " --device {params.device} --metrics-out {output.metrics}"
-        " --confusion-out {output.confusion} --predictions-out {output.predictions}"
+        "python -m study evaluate --checkpoint {input.models} --test {input.test}"
+        " --device {params.device} --threads {threads} --metrics-out {output.metrics}"
+        " --confusion-out {output.confusions} --predictions-out {output.predictions}"
         " > {log} 2>&1"
 
 
@@ -32,7 +33,7 @@ rule evaluate_ensemble:
     input:
         ensemble=rules.select_best.output.ensemble,
         summaries=all_runs(rules.train.output.summary),
-        predictions=all_runs(rules.evaluate.output.predictions),
+        predictions=all_runs(TESTED["predictions"]),
     output:
         metrics="results/ensemble/metrics.json",
         predictions="results/ensemble/predictions.npz",

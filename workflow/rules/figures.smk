@@ -87,8 +87,8 @@ rule best_model_figures:
     input:
         best=rules.select_best.output.best,
         summaries=all_runs(rules.train.output.summary),
-        predictions=all_runs(rules.evaluate.output.predictions),
-        confusions=all_runs(rules.evaluate.output.confusion),
+        predictions=all_runs(TESTED["predictions"]),
+        confusions=all_runs(TESTED["confusion"]),
         test=rules.prepare_data.output.test,
         calibration=rules.calibrate.output.calibration,
     output:

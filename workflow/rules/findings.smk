@@ -6,7 +6,7 @@ rule findings:
     input:
         runs=rules.tables.output.runs_csv,
         summaries=all_runs(rules.train.output.summary),
-        predictions=all_runs(rules.evaluate.output.predictions),
+        predictions=all_runs(TESTED["predictions"]),
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
         calibration=rules.calibrate.output.calibration,
@@ -65,7 +65,7 @@ BENCHMARKS = [
     rules.split_data.benchmark,
     *all_searches(rules.search.benchmark),
     *all_runs(rules.train.benchmark),
-    *all_runs(rules.evaluate.benchmark),
+    *expand(rules.evaluate.benchmark, arch=config["architectures"]),
     rules.select_best.benchmark,
     rules.evaluate_ensemble.benchmark,
     rules.export_onnx.benchmark,

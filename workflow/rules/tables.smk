@@ -2,8 +2,8 @@
 rule tables:
     input:
         summaries=all_runs(rules.train.output.summary),
-        metrics=all_runs(rules.evaluate.output.metrics),
-        predictions=all_runs(rules.evaluate.output.predictions),
+        metrics=all_runs(TESTED["metrics"]),
+        predictions=all_runs(TESTED["predictions"]),
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
         split=rules.split_data.output.split,
