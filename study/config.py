@@ -19,6 +19,8 @@ from study.io import write_text
 from study.schema import check, fill_defaults, schema
 from study.variants import check_variants
 
+MNIST_TRAIN_IMAGES = 60000  # the official training set, before the validation split
+
 
 def check_config(config: dict[str, Any]) -> None:
     """Check `config` and fill in the schema's defaults, in place; raise ConfigError naming
@@ -34,6 +36,7 @@ def check_config(config: dict[str, Any]) -> None:
     check_variants(config)
     check_widths(config)
     check_ensemble(config)
+    check_sizes(config)
 
 
 def check_widths(config: dict[str, Any]) -> None:
@@ -59,6 +62,26 @@ def check_ensemble(config: dict[str, Any]) -> None:
         raise ConfigError(f"ensemble.size: {size} is larger than the number of runs, {runs} "
                           "(architectures x regularisations x seeds = "
                           f"{counts[0]} x {counts[1]} x {counts[2]}); give at most {runs}.")
+
+
+def check_sizes(config: dict[str, Any]) -> None:
+    """Fill in the size axis' architectures (null: every one); refuse one the main grid does
+    not train (its full-size runs are the axis' largest size), and a smaller size that is
+    not smaller than the training split."""
+    sizes = config["sizes"]
+    if sizes["architectures"] is None:
+        sizes["architectures"] = list(config["architectures"])
+    missing = [a for a in sizes["architectures"] if a not in config["architectures"]]
+    if missing:
+        raise ConfigError(f"sizes.architectures: {', '.join(missing)} not in `architectures`; "
+                          "the axis' largest size is the main grid's runs, so add it there or "
+                          "remove it here.")
+    data = config["data"]
+    split = min(data["subset"] or MNIST_TRAIN_IMAGES, MNIST_TRAIN_IMAGES) - data["n_val"]
+    too_large = [n for n in sizes["train_images"] if n >= split]
+    if too_large:
+        raise ConfigError(f"sizes.train_images: {too_large[0]} is not smaller than the "
+                          f"training split ({split:,} images); give smaller sizes.")
 
 
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:

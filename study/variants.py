@@ -12,6 +12,7 @@ the range `search.space` gives, and every run of that architecture takes the cho
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from study.errors import ConfigError
@@ -27,6 +28,21 @@ def run_settings(config: dict[str, Any], variant: str,
     settings = {**config["training"], **architecture_settings(config, architecture),
                 **config["variants"][variant]}
     return settings if chosen is None else resolve(settings, chosen)
+
+
+def size_settings(config: dict[str, Any], variant: str, architecture: str,
+                  size: int) -> dict[str, Any]:
+    """The settings of a run on a smaller training set of `size` images: the full-size
+    run's, trained long enough to over-fit a small set (epochs = sizes.images_seen / size,
+    at least the full-size run's, at most sizes.max_epochs), patience scaled alike, and
+    validated `sizes.validations` times rather than after every short epoch."""
+    settings = run_settings(config, variant, architecture=architecture)
+    axis = config["sizes"]
+    epochs = min(axis["max_epochs"],
+                 max(settings["max_epochs"], math.ceil(axis["images_seen"] / size)))
+    patience = min(epochs, math.ceil(settings["patience"] * epochs / settings["max_epochs"]))
+    return {**settings, "max_epochs": epochs, "patience": patience,
+            "val_every": max(1, epochs // axis["validations"])}
 
 
 def architecture_settings(config: dict[str, Any], architecture: str | None) -> dict[str, Any]:

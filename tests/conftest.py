@@ -167,6 +167,7 @@ def fake_study(tmp_path: Path) -> dict[str, Path]:
 
 
 FINDINGS_TEST_IMAGES = 2000  # test images of synthetic_study
+FINDINGS_TRAIN_IMAGES = 50000  # the training-set size synthetic_study records
 
 
 def _run(tmp: Path, arch: str, reg: str, seed: int, wrong: np.ndarray, val: float,
@@ -178,11 +179,20 @@ def _run(tmp: Path, arch: str, reg: str, seed: int, wrong: np.ndarray, val: floa
     folder.mkdir(parents=True)
     save_npz(folder / "predictions.npz", labels=labels, predicted=predicted)
     write_json(folder / "train.json", {"architecture": arch, "regularisation": reg,
-                                       "seed": seed})
+                                       "seed": seed, "n_train": FINDINGS_TRAIN_IMAGES})
     return {"architecture": arch, "regularisation": reg, "seed": seed, "val_accuracy": val,
             "test_accuracy": 1 - len(wrong) / FINDINGS_TEST_IMAGES, "test_errors": len(wrong),
             "parameters": params, "epochs": 1, "train_seconds": 1.0,
-            "predictions": str(folder / "predictions.npz")}
+            "n_train": FINDINGS_TRAIN_IMAGES, "predictions": str(folder / "predictions.npz")}
+
+
+def effects_of(runs: pd.DataFrame) -> pd.DataFrame:
+    """The analysis' comparisons with `none` (effects.csv) of a `synthetic_study`."""
+    from study.analysis.effects import compare_with_baseline, read_runs
+
+    predictions = [Path(p) for p in runs.predictions]
+    return compare_with_baseline(*read_runs([p.with_name("train.json") for p in predictions],
+                                            predictions))
 
 
 def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
@@ -193,7 +203,8 @@ def synthetic_study(tmp: Path, augment_errors: int, mlp_errors: int = 200,
     rows = []
     for seed in seeds:
         rows.append(_run(tmp, "mlp", "none", seed, np.arange(mlp_errors), 0.95, 500_000))
-        rows.append(_run(tmp, "mlp", "augment", seed, np.arange(mlp_errors + 5), 0.949,
+        # as many errors as mlp + none, 5 of them on other images: no effect
+        rows.append(_run(tmp, "mlp", "augment", seed, np.arange(5, mlp_errors + 5), 0.949,
                          500_000))
         rows.append(_run(tmp, "cnn", "none", seed, np.arange(1000, 1040), 0.990 + seed / 1e4,
                          80_000))

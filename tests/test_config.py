@@ -127,6 +127,12 @@ def test_every_schema_key_is_described() -> None:
      r"^training\.bf16: 'sometimes' is not one of: true, false, 'auto'; fix this value"),
     (lambda c: c["models"].update(mlp={"width": 8}),
      r"^models\.mlp\.width: mlp has a fixed size, without a width; remove it"),
+    (lambda c: c["sizes"].update(architectures=["mlp", "speednet"]),
+     r"^sizes\.architectures: speednet not in `architectures`; the axis' largest size is "),
+    (lambda c: c["sizes"].update(train_images=[1000, 54000]),
+     r"^sizes\.train_images: 54000 is not smaller than the training split \(54,000 images\)"),
+    (lambda c: c["sizes"].update(train_images=[50]),
+     r"^sizes\.train_images\.0: 50 is less than the minimum of 100"),
     (lambda c: c["ensemble"].update(size=61),
      r"^ensemble\.size: 61 is larger than the number of runs, 60 \(architectures x "
      r"regularisations x seeds = 5 x 6 x 2\); give at most 60\.$"),
@@ -344,6 +350,27 @@ def test_the_accuracy_and_full_studies_train_what_their_files_say(tmp_path: Path
         assert job["settings"]["max_epochs"] == 20
         assert job["options"] in ({}, {"width": 32})
         assert job["options"] == {"width": 32} or job["arch"] in ("mlp", "lenet5")
+
+
+def test_smaller_training_sets_train_longer_and_validate_less_often() -> None:
+    """A run on a smaller set goes through `sizes.images_seen` images (40 epochs of 1,000),
+    never fewer epochs than at full size nor more than `sizes.max_epochs`; patience scales
+    alike and it validates `sizes.validations` times."""
+    from study.variants import size_settings
+
+    config = copy.deepcopy(load("config.yaml"))
+    check_config(config)
+    small = size_settings(config, "augment", "lenet5", 1000)
+    assert (small["max_epochs"], small["patience"], small["val_every"]) == (40, 40, 4)
+    assert small["augment"] and small["lr"] == "searched"  # the variant's and the base's
+    assert size_settings(config, "none", "lenet5", 7000)["max_epochs"] == 6
+    assert size_settings(config, "none", "deotte_cnn", 50000)["max_epochs"] == 5  # its own
+    config["sizes"]["max_epochs"] = 30
+    assert size_settings(config, "none", "lenet5", 1000)["max_epochs"] == 30
+    config = copy.deepcopy(load("config.yaml"))
+    del config["sizes"]["architectures"]
+    check_config(config)  # null: every architecture of the study
+    assert config["sizes"]["architectures"] == config["architectures"]
 
 
 def test_config_overrides_apply_on_top_with_their_types(tmp_path: Path) -> None:

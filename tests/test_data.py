@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from study.data.splits import Split, load_split, make_split, one_hot, save_split, to_inputs
+from study.errors import ConfigError
 
 
 def test_split_is_disjoint_and_complete(tiny_images: tuple[np.ndarray, np.ndarray]) -> None:
@@ -68,10 +69,34 @@ def test_one_hot() -> None:
 
 
 def test_split_file_round_trip(tmp_path: Path) -> None:
-    split = Split(np.array([0, 2]), np.array([1]), 0.13, 0.31)
+    split = Split(np.array([0, 2]), np.array([1]), 0.13, 0.31, np.array([1, 0]))
     save_split(tmp_path / "split.npz", split)
     loaded = load_split(tmp_path / "split.npz")
     assert loaded.mean == 0.13 and loaded.val_idx.tolist() == [1]
+    assert loaded.train_order.tolist() == [1, 0]
+
+
+def test_smaller_training_sets_are_nested_and_stratified() -> None:
+    from study.data.splits import nested_subset
+
+    rng = np.random.default_rng(0)
+    labels = rng.choice(10, 3000, p=np.linspace(1, 2, 10) / np.linspace(1, 2, 10).sum())
+    images = rng.integers(0, 256, (3000, 28, 28), dtype=np.uint8)
+    split = make_split(images, labels, n_val=500, seed=0)
+    small, large = nested_subset(split, 100), nested_subset(split, 1000)
+    assert len(small) == 100 and len(large) == 1000
+    assert set(small) <= set(large) <= set(split.train_idx)  # nested, inside the split
+    share = np.bincount(labels[split.train_idx], minlength=10) / len(split.train_idx)
+    for subset in (small, large):  # every class within one image of its share
+        counts = np.bincount(labels[subset], minlength=10)
+        assert np.abs(counts - share * len(subset)).max() <= 1
+    assert nested_subset(split, None) is split.train_idx
+    again = make_split(images, labels, n_val=500, seed=0)  # the same for the same seed
+    assert nested_subset(again, 100).tolist() == small.tolist()
+    other = make_split(images, labels, n_val=500, seed=1)
+    assert nested_subset(other, 100).tolist() != small.tolist()
+    with pytest.raises(ConfigError, match="training split has 2,500"):
+        nested_subset(split, 2501)
 
 
 def test_unreadable_arrays_get_a_clear_error(tmp_path: Path) -> None:

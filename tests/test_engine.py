@@ -84,6 +84,30 @@ def test_ties_on_accuracy_go_to_the_lower_loss(monkeypatch: pytest.MonkeyPatch) 
     assert result.best_epoch == 2
 
 
+def test_validation_every_few_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With val_every = 3 over 7 epochs, validation runs after epochs 3, 6 and 7 (the last);
+    the best epoch is one of those, patience counts epochs since it."""
+    scripted = iter([(0.5, 0.80), (0.4, 0.85), (0.6, 0.84)])
+    calls: list[int] = []
+
+    def scripted_evaluate(*args):
+        calls.append(1)
+        return next(scripted)
+
+    monkeypatch.setattr(engine, "evaluate", scripted_evaluate)
+    settings = TrainSettings(max_epochs=7, batch_size=64, bf16=False, patience=7, val_every=3)
+    result = train(create_model("mlp"), random_data(128), settings, seed=0, log=quiet)
+    assert len(calls) == 3 and len(result.history) == 7 and result.best_epoch == 6
+    validated = [h["epoch"] for h in result.history if h["val_accuracy"] == h["val_accuracy"]]
+    assert validated == [3, 6, 7]
+    assert all(h["train_loss"] > 0 for h in result.history)  # every epoch trained
+    stopping = iter([(0.5, 0.80), (0.6, 0.70), (0.6, 0.70), (0.6, 0.70)])
+    monkeypatch.setattr(engine, "evaluate", lambda *args: next(stopping))
+    settings = TrainSettings(max_epochs=12, batch_size=64, bf16=False, patience=4, val_every=2)
+    result = train(create_model("mlp"), random_data(128), settings, seed=0, log=quiet)
+    assert result.stopped_early and len(result.history) == 6  # 4 epochs after epoch 2
+
+
 def test_early_stopping_stops() -> None:
     torch.manual_seed(0)
     data = random_data(64)

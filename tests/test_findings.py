@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import predictions_of, synthetic_study
+from conftest import effects_of, predictions_of, synthetic_study
 
 from study.io import write_json
 from study.reporting import findings, wording
@@ -24,7 +24,7 @@ CURVES = pd.DataFrame({"variant": ["none", "augment"] * 2, "epsilon": [0, 0, 0.1
 
 def _compute(runs: pd.DataFrame, best: dict, calibration: dict = CALIBRATED) -> dict:
     return findings.compute(runs, best, ENSEMBLE, calibration, CURVES, ["none", "augment"],
-                            predictions_of(runs))
+                            predictions_of(runs), effects_of(runs))
 
 
 def test_a_regularisation_that_fixes_errors_on_every_seed_helps(tmp_path: Path) -> None:
@@ -32,20 +32,23 @@ def test_a_regularisation_that_fixes_errors_on_every_seed_helps(tmp_path: Path) 
     variant = facts["regularisation"]["variants"][0]
     assert variant["variant"] == "augment"
     assert [e["architecture"] for e in variant["helps"]] == ["cnn"]
-    assert variant["helps"][0]["change"] == pytest.approx(100 * 35 / 2000)
-    assert [e["architecture"] for e in variant["unclear"]] == ["mlp"]  # 5 errors: chance
+    assert variant["helps"][0]["change"] == pytest.approx(-100 * 35 / 2000)  # fewer errors
+    assert variant["helps"][0]["relative"] == pytest.approx(-100 * 35 / 40)
+    assert variant["unclear"] == 1  # mlp: as many errors either way
     text = findings.word(facts)
-    assert "With augment, accuracy rises significantly on cnn (+1.75)" in text["regularisation"]
-    assert "1 gain and 0 lose" in text["abstract"]
+    assert ("it lowers the error significantly for cnn on 50,000 images (-1.75 points, -88%)"
+            in text["regularisation"])
+    assert "1 lower and 0 raise the test error significantly" in text["abstract"]
 
 
 def test_no_significant_effect_is_worded_in_the_negative(tmp_path: Path) -> None:
     facts = _compute(*synthetic_study(tmp_path, augment_errors=39))
     assert facts["regularisation"]["helps"] == facts["regularisation"]["hurts"] == 0
     text = findings.word(facts)
-    assert text["regularisation_summary"].startswith("None of the 2 pairs")
-    assert "significantly on" not in text["regularisation"].replace("significant change", "")
-    assert "None of the 2 regularised variants" in text["abstract"]
+    assert "None of them changes the test error significantly" in \
+        text["regularisation_summary"]
+    assert "none of its changes is significant" in text["regularisation"]
+    assert "None of the 2 comparisons of a regularised network" in text["abstract"]
     # The best run is not distinguishable from cnn + none: the text says so.
     assert not facts["best"]["closest_significant"]
     assert "cannot tell it apart from cnn + none" in text["abstract"]
@@ -98,7 +101,7 @@ def test_calibration_change_or_none(tmp_path: Path) -> None:
 def test_one_seed_and_no_robustness_still_word_everything(tmp_path: Path) -> None:
     runs, best = synthetic_study(tmp_path, augment_errors=10, seeds=(0,))
     facts = findings.compute(runs, best, ENSEMBLE, CALIBRATED, None, ["none", "augment"],
-                             predictions_of(runs))
+                             predictions_of(runs), effects_of(runs))
     assert facts["best"]["test_std"] is None
     text = findings.word(facts)
     assert "1 seed each" in text["abstract"] and "standard deviation" not in text["abstract"]
@@ -115,9 +118,11 @@ def test_write_findings_keeps_facts_and_text(tmp_path: Path) -> None:
     out = tmp_path / "findings.yml"
     files = RunFiles([Path(p).with_name("train.json") for p in runs.predictions],
                      predictions=list(runs.predictions))
+    effects_of(runs).to_csv(tmp_path / "effects.csv", index=False)
     findings.write_findings(tmp_path / "runs.csv", files, tmp_path / "best.json",
                             tmp_path / "ensemble.json", tmp_path / "calibration.json",
-                            tmp_path / "robustness.csv", ["none", "augment"], out)
+                            tmp_path / "robustness.csv", ["none", "augment"], out,
+                            tmp_path / "effects.csv")
     written = yaml.safe_load(out.read_text())
     assert written["language"] == "en"
     assert written["facts"]["best"]["variant"] == "cnn + augment"
@@ -151,7 +156,7 @@ def test_a_study_of_one_variant_and_one_seed_is_worded_without_comparisons(
                 "test_accuracy": float(runs.test_accuracy.iloc[0]), "test_errors": 5}
     curves = CURVES[CURVES.variant == "augment"]
     facts = findings.compute(runs, best, ensemble, CALIBRATED, curves, ["augment"],
-                             predictions_of(runs))
+                             predictions_of(runs), effects_of(runs))
     text = findings.word(facts)
     flat = " ".join(str(v) for v in pd.json_normalize(text).iloc[0])
     for wrong in ("1 networks", "1 runs", "0 comparisons", "None of the 0", "1 candidates",

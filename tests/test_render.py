@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import predictions_of, synthetic_study
+from conftest import effects_of, predictions_of, synthetic_study
 from document_checks import check_deck_html, check_report
 from pypdf import PdfReader
 
@@ -41,7 +41,10 @@ best: {variant: "convnet_bn + augment", architecture: "convnet_bn", regularisati
        params: "0.27 M"}
 comparison: {closest_variant: "lenet5 + augment", closest_p: "0.23"}
 regularisation: {helps: "2", hurts: "0", compared: "6",
-                 helped_list: "augment on lenet5 (+0.41 points)", hurt_list: "none"}
+                 helped_list: "augment on lenet5 at 1,000 images (-2.10 points of error)",
+                 hurt_list: "none"}
+sizes: {sizes: "1,000, 7,000 and 54,000", smallest: "1,000",
+        epochs: "40 on 1,000 images and 6 on 7,000 images", seed_count: "5 seeds"}
 search: {summary: "This study searched the learning rate (0.0003 to 0.01) with 6 trials per
            architecture, each of 2 epoch(s) on 10,000 images.",
          caption: "Hyper-parameter search per architecture.",
@@ -68,7 +71,9 @@ FIGURES = {"samples": (6, 7.5), "class_balance": (8, 3.2), "class_means": (10, 1
            "reliability": (6, 5.6),
            "filters": (7.2, 3.6), "tsne": (13.6, 4.4), "feature_maps": (8.7, 6.2),
            "attributions": (11.6, 5.0), "occlusion": (9.4, 3.4),
-           "top_activations": (5.9, 4.1), "robustness": (6.4, 4)}
+           "top_activations": (5.9, 4.1), "robustness": (6.4, 4),
+           "error_by_size": (9, 3.4), "gain_by_size": (9, 3.4),
+           "small_set_curves": (9, 7.2)}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -121,10 +126,13 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
                             ["Ensemble of these 1 (mean of their softmax outputs)", "",
                              "99.52", "48"]]),
         "regularisation": _table(
-            ["Architecture", "Variant", "Change vs none (points)",
-             "Significant seeds (Holm, 5%)", "Largest Holm p", "Verdict"],
-            [["lenet5", "augment", "+0.41 ± 0.05", "2 of 2", "0.0031", "helps"],
-             ["mlp", "dropout", "-0.02 ± 0.04", "0 of 2", "1", "no significant difference"]]),
+            ["Architecture", "Variant", "Training images", "Seeds",
+             "Change of the test error (points)", "Relative change (%)", "Holm p", "Verdict",
+             "Detectable (points)"],
+            [["lenet5", "augment", "1,000", "5", "-2.10 [-2.61, -1.59]", "-31 [-38, -24]",
+              "< 0.0001", "helps", "0.74"],
+             ["mlp", "dropout", "54,000", "2", "+0.02 [-0.21, +0.25]", "+1 [-12, +14]", "1",
+              "unclear", "0.62"]]),
         "search": _table(["Architecture", "Trials", "Each trial", "Learning rate (range)",
                           "Best trial, validation (%)"],
                          [[a, "6 (1 pruned)", "2 epoch(s), 10,000 images",
@@ -168,7 +176,8 @@ def make_generated(root: Path, dpi: int = 50) -> Path:
     facts = findings.compute(runs, best, {"members": [best] * 2, "test_accuracy": 0.999,
                                           "test_errors": 2},
                              {"temperature": 1.1, "ece_before": 0.01, "ece_after": 0.004},
-                             None, ["none", "augment"], predictions_of(runs))
+                             None, ["none", "augment"], predictions_of(runs),
+                             effects_of(runs))
     (root / "findings.yml").write_text(yaml.safe_dump({"text": findings.word(facts)}))
     write_tiny_onnx(root / "model" / "best.onnx")
     return root
@@ -235,7 +244,7 @@ def _tiny_doc(folder: Path, body: str, fmt: str = "typst") -> Path:
 
 
 # Sentences of the report that a study without comparisons, MLP or ensemble leaves out.
-PARTS_SHOWN_BY_VARIABLES = ("test (McNemar 1947) counts", "A variant is said to help or hurt",
+PARTS_SHOWN_BY_VARIABLES = ("test (McNemar 1947) counts", "How the verdicts are reached.",
                             "Multiple comparisons.", "the MLP baseline, the best CNN untrained",
                             "combined by averaging their softmax outputs")
 
@@ -290,7 +299,7 @@ def test_slides_html(generated: Path, tmp_path: Path) -> None:
     out = tmp_path / "slides.html"
     render(SLIDES, generated, out, engine="pandoc")
     html = out.read_text()
-    check_deck_html(html, main_slides=15)
+    check_deck_html(html, main_slides=16)
     assert "Reveal.initialize" in html
     for value in ("The best model: convnet_bn + augment", "99.45% on test", "55 test errors",
                   "3f2a1bc", "6,000",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from study.evaluation.statistics import interval95, mcnemar
+from study.evaluation.statistics import mcnemar
 from study.evaluation.test_set import test_metrics as compute_test_metrics
 from study.reporting.tables import summarise
 
@@ -18,7 +18,8 @@ def runs_frame() -> pd.DataFrame:
             rows.append({"architecture": arch, "regularisation": "none", "seed": seed,
                          "val_accuracy": val + seed * 1e-3, "val_loss": 0.1,
                          "test_accuracy": test, "test_errors": round((1 - test) * 1000),
-                         "parameters": 1000, "epochs": 3, "train_seconds": 1.0})
+                         "parameters": 1000, "epochs": 3, "train_seconds": 1.0,
+                         "n_train": 1000})
     return pd.DataFrame(rows)
 
 
@@ -27,12 +28,13 @@ def test_summary_mean_std_and_interval() -> None:
     mlp = summary[summary.architecture == "mlp"].iloc[0]
     assert mlp.seeds == 2
     assert mlp["Validation accuracy (%)"] == "98.05 ± 0.07"
-    low, high = interval95(pd.Series([0.99, 0.992, 0.994]))
-    assert low == pytest.approx(0.992 - 4.302653 * 0.002 / np.sqrt(3), abs=1e-6)
-    assert high == pytest.approx(0.992 + 4.302653 * 0.002 / np.sqrt(3), abs=1e-6)
-    assert interval95(pd.Series([0.99])) is None
-    # Two seeds near 100%: the t quantile (12.7) would reach past 100%; an accuracy cannot.
-    assert interval95(pd.Series([0.998, 1.0]))[1] == 1.0
+    assert mlp["95% interval (%)"] == "n/a"  # no analysis given
+    # The interval is the analysis' one of the error (seeds and test images counted),
+    # turned into one of the accuracy, never clipped.
+    errors = pd.DataFrame({"architecture": ["mlp"], "regularisation": ["none"],
+                           "train_images": [1000], "low": [0.018], "high": [0.0205]})
+    mlp = summarise(runs_frame(), errors)
+    assert mlp[mlp.architecture == "mlp"].iloc[0]["95% interval (%)"] == "97.95 – 98.20"
 
 
 def test_mcnemar_exact() -> None:
@@ -117,17 +119,19 @@ def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> No
     from study.reporting.tables import regularisation_grid
 
     effects = pd.DataFrame([
-        {"Architecture": "mlp", "Variant": "dropout", "Change vs none (points)": "+0.20 ± 0.05",
-         "Verdict": "helps", "change": 0.20},
-        {"Architecture": "mlp", "Variant": "augment", "Change vs none (points)": "-0.03 ± 0.10",
-         "Verdict": "not significant on every seed", "change": -0.03},
-        {"Architecture": "lenet5", "Variant": "augment", "Change vs none (points)": "-0.40",
-         "Verdict": "hurts", "change": -0.40},
+        {"Architecture": "mlp", "Variant": "dropout", "Verdict": "helps", "change": -0.20,
+         "train_images": 1000},
+        {"Architecture": "mlp", "Variant": "augment", "Verdict": "unclear", "change": -0.03,
+         "train_images": 1000},
+        {"Architecture": "lenet5", "Variant": "augment", "Verdict": "hurts", "change": 0.40,
+         "train_images": 1000},
+        {"Architecture": "lenet5", "Variant": "dropout", "Verdict": "helps", "change": -0.1,
+         "train_images": 54000},  # another size: not in the grid of the smallest
     ])
     grid = regularisation_grid(effects, ["mlp", "lenet5", "deotte_cnn"],
                                ["none", "dropout", "augment"])
     assert list(grid.columns) == ["Architecture", "dropout", "augment"]
-    assert grid.values.tolist() == [["mlp", "+0.20*", "-0.03"], ["lenet5", "", "-0.40*"]]
+    assert grid.values.tolist() == [["mlp", "-0.20*", "-0.03"], ["lenet5", "", "+0.40*"]]
 
 
 def test_best_per_architecture_is_chosen_on_validation() -> None:

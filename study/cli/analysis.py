@@ -40,7 +40,30 @@ def _analyse(args: argparse.Namespace) -> None:
     print(f"written to {args.out}")
 
 
+def _effects(args: argparse.Namespace) -> None:
+    from study.analysis.effects import analyse_effects
+
+    effects = analyse_effects(args.summaries, args.predictions, errors_out=args.errors_out,
+                              effects_out=args.effects_out)
+    counts = effects.verdict.value_counts()
+    print(f"{len(effects)} comparisons with the unregularised runs: "
+          + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("effects",
+                       help="each configuration's test error and each variant against "
+                       "'none', at every training-set size")
+    p.add_argument("--summaries", type=Path, nargs="+", required=True,
+                   help="train.json of every run, of every size")
+    p.add_argument("--predictions", type=Path, nargs="+", required=True,
+                   help="predictions.npz of every run, as --summaries")
+    p.add_argument("--errors-out", type=Path, required=True,
+                   help="each configuration's test error with its interval (CSV)")
+    p.add_argument("--effects-out", type=Path, required=True,
+                   help="each comparison with 'none' (CSV)")
+    p.set_defaults(func=_effects)
+
     p = sub.add_parser("analyse", parents=[device_options()],
                        help="compute what the figures and the findings show")
     p.add_argument("what", choices=list(ANALYSIS_INPUTS), help="the analysis to run")

@@ -20,7 +20,8 @@ FIGURE_INPUTS = {"results": ("runs", "best", "summaries", "histories"),
                           "calibration"),
                  "inside": ("analysis", "best", "summaries", "models"),
                  "tsne": ("analysis",),
-                 "robustness": ("analysis", "best")}
+                 "robustness": ("analysis", "best"),
+                 "sizes": ("errors", "effects", "summaries", "histories")}
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -39,8 +40,12 @@ def _figures(args: argparse.Namespace) -> None:
                                       outputs)
     elif args.group == "tsne":
         inside_figures.tsne_figure(args.analysis, outputs["tsne"])
-    else:
+    elif args.group == "robustness":
         inside_figures.robustness_figure(args.analysis, args.best, outputs["figure"])
+    else:
+        from study.figures.sizes import size_figures
+
+        size_figures(args.errors, args.effects, args.summaries, args.histories, outputs)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--best", type=Path, help="best.json of select_best")
     p.add_argument("--test", type=Path, help="test arrays (npz)")
     p.add_argument("--calibration", type=Path, help="best: calibration.json of the analysis")
+    p.add_argument("--errors", type=Path, help="sizes: errors.csv of the effects analysis")
+    p.add_argument("--effects", type=Path, help="sizes: effects.csv of the effects analysis")
     p.add_argument("--analysis", type=Path,
                    help="inside, tsne, robustness: the analysis' inside.npz, embeddings.npz "
                    "or robustness.csv")

@@ -15,7 +15,8 @@ def _tables(args: argparse.Namespace) -> None:
     variables = write_tables(run_files(args, "metrics", "predictions"), args.best,
                              args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
-                             args.split, dict(args.outputs), args.searches, args.command)
+                             args.split, dict(args.outputs), args.errors, args.effects,
+                             json_object(args.sizes, "--sizes"), args.searches, args.command)
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -25,7 +26,7 @@ def _findings(args: argparse.Namespace) -> None:
 
     write_findings(args.runs, run_files(args, "predictions"), args.best, args.ensemble,
                    args.calibration, args.robustness, args.regularisations, args.out,
-                   args.language, args.searched)
+                   args.effects, args.language, args.searched)
     print(f"findings written to {args.out}")
 
 
@@ -56,6 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-epochs", type=int, required=True,
                    help="the largest epoch budget of any run, as the documents quote it")
     p.add_argument("--split", type=Path, required=True, help="the split (npz)")
+    p.add_argument("--errors", type=Path, required=True,
+                   help="errors.csv of the analysis: each configuration's error and interval")
+    p.add_argument("--effects", type=Path, required=True,
+                   help="effects.csv of the analysis: each variant against 'none', every size")
+    p.add_argument("--sizes", required=True,
+                   help='JSON: the smaller training sets\' seeds and epochs, {"seeds": n, '
+                   '"epochs": {size: [epochs, ...]}}')
     p.add_argument("--command", default="snakemake --cores all",
                    help="the command that runs the study again, as the documents quote it")
     p.add_argument("--searches", type=Path, nargs="*", default=[],
@@ -73,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--robustness", type=Path,
                    help="robustness.csv of the analysis (left out if not computed)")
     p.add_argument("--regularisations", nargs="+", required=True, help="in the study's order")
+    p.add_argument("--effects", type=Path, required=True,
+                   help="effects.csv of the analysis: each variant against 'none', every size")
     p.add_argument("--searched", nargs="*", default=[],
                    help="the settings a search chose (none: the config gave them all)")
     p.add_argument("--language", default="en",

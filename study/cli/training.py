@@ -33,6 +33,36 @@ def _train(args: argparse.Namespace) -> None:
               summary_out=args.summary_out, resume=args.resume)
 
 
+def _train_group(args: argparse.Namespace) -> None:
+    from study.training.train_run import RunSpec, train_group
+
+    settings = json_object(args.settings)
+    pairs = [_run_name(text) for text in args.runs]
+    lists = {"--model-out": args.model_out, "--history-out": args.history_out,
+             "--summary-out": args.summary_out, "--resume": args.resume}
+    for option, paths in lists.items():
+        if len(paths) != len(pairs):
+            raise ConfigError(f"{option}: {len(paths)} files for {len(pairs)} runs; give one "
+                              "per run of --runs, in the same order")
+    unknown = sorted({reg for reg, _ in pairs} - set(settings))
+    if unknown:
+        raise ConfigError(f"--settings gives no settings for the variant {unknown[0]!r}")
+    runs = [RunSpec(reg, seed, settings[reg], *files)
+            for (reg, seed), *files in zip(pairs, *lists.values(), strict=True)]
+    train_group(architecture=args.arch, train_size=args.train_size, runs=runs,
+                train_npz=args.train, split_npz=args.split, device=device(args),
+                model_options=json_object(args.model_options, "--model-options"),
+                chosen=read_chosen(args.chosen))
+
+
+def _run_name(text: str) -> tuple[str, int]:
+    """REGULARISATION:SEED, as --runs names the runs of a group."""
+    reg, sep, seed = text.rpartition(":")
+    if not sep or not reg or not seed.isdigit():
+        raise ConfigError(f"--runs: expected REGULARISATION:SEED, got {text!r}")
+    return reg, int(seed)
+
+
 def _search(args: argparse.Namespace) -> None:
     from study.training.search import run_search
 
@@ -74,6 +104,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=Path, required=True,
                    help="the unfinished run's state, saved after every epoch")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("train-group", parents=parents,
+                       help="train several runs of one architecture on a smaller nested "
+                       "training set, in one process")
+    p.add_argument("--arch", required=True, help="a registered architecture")
+    p.add_argument("--train-size", type=int, required=True,
+                   help="training images: the nested stratified subset of the split")
+    p.add_argument("--runs", nargs="+", required=True,
+                   help="the runs as REGULARISATION:SEED, in the order of the file lists")
+    p.add_argument("--settings", required=True,
+                   help="JSON: each variant's training settings, by the variant's name")
+    p.add_argument("--chosen", type=Path,
+                   help="chosen.json of the search: the values of the settings given as "
+                   "'searched'")
+    p.add_argument("--model-out", type=Path, nargs="+", required=True,
+                   help="the checkpoints to write, one per run")
+    p.add_argument("--history-out", type=Path, nargs="+", required=True,
+                   help="per-epoch histories (CSV), one per run")
+    p.add_argument("--summary-out", type=Path, nargs="+", required=True,
+                   help="train.json files, one per run")
+    p.add_argument("--resume", type=Path, nargs="+", required=True,
+                   help="each run's state, kept until every run of the group is written")
+    p.set_defaults(func=_train_group)
 
     p = sub.add_parser("search", parents=parents,
                        help="search one architecture's hyper-parameters (Optuna)")

@@ -25,6 +25,32 @@ class Split:
     val_idx: np.ndarray
     mean: float
     std: float
+    # Positions in train_idx, ordered so that every prefix is a stratified sample: the
+    # smaller training sets of the size axis are prefixes, each inside the larger ones.
+    train_order: np.ndarray
+
+
+def nested_order(labels: np.ndarray, seed: int) -> np.ndarray:
+    """Positions of `labels` ordered so that every prefix holds each class in proportion
+    (within one image): each class's images are shuffled and spread evenly along the order,
+    its j-th at rank (j + u) / n_class, u a random offset per class that breaks the ties."""
+    rng = np.random.default_rng(seed)
+    keys = np.empty(len(labels))
+    for digit in np.unique(labels):
+        members = np.flatnonzero(labels == digit)
+        keys[rng.permutation(members)] = (np.arange(len(members)) + rng.random()) / len(members)
+    return np.argsort(keys, kind="stable")
+
+
+def nested_subset(split: Split, size: int | None) -> np.ndarray:
+    """The training split's first `size` images in its nested order (sorted indices into
+    the official training set); None: the whole training split."""
+    if size is None:
+        return split.train_idx
+    if not 0 < size <= len(split.train_idx):
+        raise ConfigError(f"a training set of {size:,} images: the training split has "
+                          f"{len(split.train_idx):,}")
+    return np.sort(split.train_idx[split.train_order[:size]])
 
 
 def make_split(images: np.ndarray, labels: np.ndarray, n_val: int, seed: int,
@@ -47,14 +73,16 @@ def make_split(images: np.ndarray, labels: np.ndarray, n_val: int, seed: int,
                                           random_state=seed)
     train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
     pixels = images[train_idx].astype(np.float64) / 255.0
-    return Split(train_idx, val_idx, float(pixels.mean()), float(pixels.std()))
+    return Split(train_idx, val_idx, float(pixels.mean()), float(pixels.std()),
+                 nested_order(labels[train_idx], seed))
 
 
 def save_split(path: str | Path, split: Split) -> None:
     from study.io import save_npz
 
     save_npz(path, train_idx=split.train_idx, val_idx=split.val_idx,
-             mean=np.float64(split.mean), std=np.float64(split.std))
+             mean=np.float64(split.mean), std=np.float64(split.std),
+             train_order=split.train_order)
 
 
 def _read_npz(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -71,8 +99,9 @@ def _read_npz(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 
 def load_split(path: str | Path) -> Split:
-    f = _read_npz(path, ("train_idx", "val_idx", "mean", "std"))
-    return Split(f["train_idx"], f["val_idx"], float(f["mean"]), float(f["std"]))
+    f = _read_npz(path, ("train_idx", "val_idx", "mean", "std", "train_order"))
+    return Split(f["train_idx"], f["val_idx"], float(f["mean"]), float(f["std"]),
+                 f["train_order"])
 
 
 def load_arrays(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -107,11 +136,16 @@ class DeviceData:
 
 def load_training_data(train_npz: str | Path, split_npz: str | Path,
                        device: torch.device | str, max_train: int | None = None,
-                       max_val: int | None = None) -> tuple[DeviceData, Split]:
-    """The splits on `device`; `max_train`/`max_val` move only the first so many images."""
+                       max_val: int | None = None, train_size: int | None = None
+                       ) -> tuple[DeviceData, Split]:
+    """The splits on `device`; `max_train`/`max_val` move only the first so many images;
+    `train_size` trains on the nested stratified subset of that many (`nested_subset`)."""
     images, labels = load_arrays(train_npz)
     split = load_split(split_npz)
-    split = Split(split.train_idx[:max_train], split.val_idx[:max_val], split.mean, split.std)
+    train_idx = nested_subset(split, train_size)[:max_train]
+    # What was loaded is not subset again: its order is left as it is.
+    split = Split(train_idx, split.val_idx[:max_val], split.mean, split.std,
+                  np.arange(len(train_idx)))
     y = torch.from_numpy(labels.astype(np.int64))
 
     def part(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

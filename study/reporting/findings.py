@@ -18,7 +18,7 @@ import yaml
 
 from study.evaluation.statistics import ALPHA, correct_on_test, holm, mcnemar
 from study.io import read_json, write_text
-from study.reporting.tables import comparisons, errors_on_known_labels, regularisation_table
+from study.reporting.tables import comparisons, errors_on_known_labels
 from study.reporting.tables import summarise as summarise_variants
 from study.reporting.wording import word
 from study.run_files import RunFiles
@@ -79,30 +79,58 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any]
     }
 
 
-def regularisation_finding(runs: pd.DataFrame, regularisations: list[str],
-                           correct: Callable[[Any], np.ndarray]) -> dict[str, Any]:
-    """For each variant: on which architectures it helped or hurt, significantly on every seed
-    (the tables' exact McNemar tests, Holm-corrected over all comparisons), and its mean
-    change."""
-    order = {name: i for i, name in enumerate([*runs.architecture.unique(), *regularisations])}
-    table = regularisation_table(runs, order, correct)
+def regularisation_finding(effects: pd.DataFrame, regularisations: list[str]
+                           ) -> dict[str, Any]:
+    """What each regularisation does, from the analysis' comparisons with `none` (the same
+    architecture, size and seed; Holm over all): changes of the test error in points
+    (negative: fewer errors) and relative to `none`'s error, by training-set size."""
+    effects = effects.assign(change=100 * effects.change, low=100 * effects.low,
+                             high=100 * effects.high, detectable=100 * effects.detectable,
+                             relative=100 * effects.relative)
+    sizes = sorted(effects.train_images.unique())
+
+    def entry(row: Any) -> dict[str, Any]:
+        return {"architecture": str(row.architecture), "size": int(row.train_images),
+                "change": float(row.change), "low": float(row.low), "high": float(row.high),
+                "relative": float(row.relative), "p_holm": float(row.p_holm)}
+
     variants = []
     for reg in [r for r in regularisations if r != BASELINE]:
-        effects = {"helps": [], "hurts": [], "unclear": []}
-        for row in table[table.Variant == reg].itertuples():
-            key = row.Verdict if row.Verdict in ("helps", "hurts") else "unclear"
-            effects[key].append({"architecture": str(row.Architecture),
-                                 "change": float(row.change)})
-        changes = [e["change"] for kind in effects.values() for e in kind]
-        if changes:  # in the order of the mean change, largest gain first (below)
-            variants.append({"variant": reg, **effects,
-                             "mean_change": float(np.mean(changes)),
-                             "architectures": len(changes)})
-    variants.sort(key=lambda v: -v["mean_change"])
-    return {"variants": variants, "compared": sum(v["architectures"] for v in variants),
-            "helps": sum(len(v["helps"]) for v in variants),
-            "hurts": sum(len(v["hurts"]) for v in variants),
-            "seeds": int(runs.seed.nunique())}
+        own = effects[effects.regularisation == reg]
+        if own.empty:
+            continue
+        smallest = own[own.train_images == own.train_images.min()]
+        largest = own[own.train_images == own.train_images.max()]
+        variants.append({
+            "variant": reg,
+            "helps": [entry(r) for r in own[own.verdict == "helps"].itertuples()],
+            "hurts": [entry(r) for r in own[own.verdict == "hurts"].itertuples()],
+            "unclear": int((own.verdict == "unclear").sum()), "compared": len(own),
+            "smallest_size": int(smallest.train_images.iloc[0]),
+            "change_smallest": float(smallest.change.mean()),
+            "largest_size": int(largest.train_images.iloc[0]),
+            "change_largest": float(largest.change.mean()),
+        })
+    variants.sort(key=lambda v: v["change_smallest"])  # the largest gain at the smallest size
+    by_size = [{"size": int(n), "compared": int((effects.train_images == n).sum()),
+                "helps": int(((effects.train_images == n) & (effects.verdict == "helps")).sum()),
+                "hurts": int(((effects.train_images == n) & (effects.verdict == "hurts")).sum()),
+                "seeds": int(effects[effects.train_images == n].seeds.min()),
+                "detectable": float(effects[effects.train_images == n].detectable.median())}
+               for n in sizes]
+    significant = effects[effects.verdict == "helps"]
+    strongest = significant.loc[significant.change.idxmin()] if len(significant) else None
+    return {"variants": variants, "compared": len(effects),
+            "helps": int((effects.verdict == "helps").sum()),
+            "hurts": int((effects.verdict == "hurts").sum()),
+            "sizes": [int(n) for n in sizes], "by_size": by_size,
+            "several_sizes": len(sizes) > 1,
+            "strongest": None if strongest is None else
+            {"variant": str(strongest.regularisation), **entry(strongest)},
+            # Each helping variant's gain where it is largest, against the largest size.
+            "shrinks": [v["variant"] for v in variants
+                        if v["helps"] and len(sizes) > 1
+                        and v["change_largest"] > v["change_smallest"]]}
 
 
 def architecture_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any],
@@ -192,7 +220,7 @@ def robustness_finding(curves: pd.DataFrame) -> dict[str, Any] | None:
 def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
             calibration: dict[str, Any], robustness: pd.DataFrame | None,
             regularisations: list[str], predictions: Callable[[Any], Path],
-            searched: list[str] | None = None) -> dict[str, Any]:
+            effects: pd.DataFrame, searched: list[str] | None = None) -> dict[str, Any]:
     """Every finding of the study as plain data (accuracies as fractions, changes in points);
     `predictions(run)` is the test predictions file of a run, `searched` names the settings
     a search chose (none when the config gave them all)."""
@@ -206,7 +234,7 @@ def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
                   "architectures": int(runs.architecture.nunique()),
                   "variants": len(summary), "searched": list(searched or [])},
         "best": best_finding(runs, summary, best, correct),
-        "regularisation": regularisation_finding(runs, regularisations, correct),
+        "regularisation": regularisation_finding(effects, regularisations),
         "architectures": architecture_finding(runs, summary, best, correct),
         "ensemble": ensemble_finding(summary, best, ensemble),
         "label_errors": label_error_finding(predictions(best)),
@@ -217,15 +245,17 @@ def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
 
 def write_findings(runs_csv: Path, files: RunFiles, best_json: Path, ensemble_json: Path,
                    calibration_json: Path, robustness_csv: Path | None,
-                   regularisations: list[str], output: Path, language: str = "en",
-                   searched: list[str] | None = None) -> None:
+                   regularisations: list[str], output: Path, effects_csv: Path,
+                   language: str = "en", searched: list[str] | None = None) -> None:
     """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences), from the
-    tables' runs.csv and every run's test predictions (`files`)."""
+    tables' runs.csv, every run's test predictions (`files`) and the analysis' comparisons
+    with `none` at every size (`effects_csv`)."""
     runs = pd.read_csv(runs_csv)
     robustness = pd.read_csv(robustness_csv) if robustness_csv else None
     facts = compute(runs, read_json(best_json), read_json(ensemble_json),
                     read_json(calibration_json), robustness, regularisations,
-                    lambda run: files.path(run, "predictions"), searched)
+                    lambda run: files.path(run, "predictions"), pd.read_csv(effects_csv),
+                    searched)
     facts = _plain(facts)
     document = {"language": language, "facts": facts, "text": word(facts, language)}
     write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,

@@ -14,13 +14,7 @@ import numpy as np
 import pandas as pd
 
 from study.data.mnist import known_label_errors
-from study.evaluation.statistics import (
-    against_baseline,
-    holm,
-    interval95,
-    mcnemar,
-    verdict,
-)
+from study.evaluation.statistics import holm, mcnemar
 from study.io import read_json
 from study.reporting.reproducibility import PRECISION_COLUMNS
 from study.run_files import RunFiles, run_key
@@ -52,11 +46,25 @@ def mean_std(values: pd.Series) -> str:
     return f"{percent(values.mean())} ± {percent(values.std(ddof=1))}"
 
 
-def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and spread over seeds of every (architecture, regularisation)."""
+def accuracy_interval(errors: pd.DataFrame | None, architecture: str, regularisation: str,
+                      size: int) -> tuple[float, float] | None:
+    """The 95% interval of a configuration's test accuracy, from the analysis' interval of
+    its error (seeds and test images both counted); None where it has none."""
+    if errors is None:
+        return None
+    row = errors[(errors.architecture == architecture)
+                 & (errors.regularisation == regularisation) & (errors.train_images == size)]
+    if row.empty:
+        return None
+    return 1 - float(row.high.iloc[0]), 1 - float(row.low.iloc[0])
+
+
+def summarise(runs: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean and spread over seeds of every (architecture, regularisation), with the interval
+    of `errors` (the analysis' errors.csv) where it is given."""
     rows = []
     for (arch, reg), group in runs.groupby(["architecture", "regularisation"], sort=False):
-        ci = interval95(group["test_accuracy"])
+        ci = accuracy_interval(errors, arch, reg, int(group.n_train.iloc[0]))
         rows.append({
             "architecture": arch, "regularisation": reg, "seeds": len(group),
             "val_mean": group["val_accuracy"].mean(),
@@ -97,37 +105,48 @@ def comparisons(runs: pd.DataFrame, best: dict[str, Any],
     return table
 
 
-def regularisation_table(runs: pd.DataFrame, order: dict[str, int],
-                         correct: Callable[[Any], np.ndarray]) -> pd.DataFrame:
-    """Each variant against its architecture's `none` run of the same seed, over the seeds;
-    `change` is the mean change in points, for the views below (not printed)."""
-    tests = against_baseline(runs, correct)
-    rows = []
-    for (arch, reg), group in tests.groupby(["architecture", "regularisation"], sort=False):
-        delta = 100 * group.delta
-        spread = f" ± {delta.std(ddof=1):.2f}" if len(group) > 1 else ""
-        rows.append({
-            "Architecture": arch, "Variant": reg,
-            "Change vs none (points)": f"{delta.mean():+.2f}{spread}",
-            "Significant seeds (Holm, 5%)": f"{int(group.significant.sum())} of {len(group)}",
-            "Largest Holm p": p_value(group.p_holm.max()),
-            "Verdict": verdict(group),
-            "change": delta.mean(),
-            "_order": (order[arch], order[reg]),
-        })
-    frame = pd.DataFrame(rows, columns=["Architecture", "Variant", "Change vs none (points)",
-                                        "Significant seeds (Holm, 5%)", "Largest Holm p",
-                                        "Verdict", "change", "_order"])
+EFFECT_COLUMNS = ["Architecture", "Variant", "Training images", "Seeds",
+                  "Change of the test error (points)", "Relative change (%)", "Holm p",
+                  "Verdict", "Detectable (points)"]
+
+
+def regularisation_table(effects: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """Each variant against `none` of the same architecture, size and seeds (the analysis'
+    effects.csv): the change of the test error in points with its 95% interval, the same
+    relative to `none`'s error, Holm's p, the verdict and the smallest change the design
+    detects (80% power); `change` (points) and `train_images` are kept for the views below,
+    not printed."""
+    def signed(x: float) -> str:
+        return f"{x:+.2f}"
+
+    rows = [{
+        "Architecture": row.architecture, "Variant": row.regularisation,
+        "Training images": f"{row.train_images:,}", "Seeds": str(row.seeds),
+        "Change of the test error (points)":
+            f"{signed(100 * row.change)} [{signed(100 * row.low)}, {signed(100 * row.high)}]",
+        "Relative change (%)": "n/a" if pd.isna(row.relative) else
+            f"{100 * row.relative:+.0f} [{100 * row.relative_low:+.0f}, "
+            f"{100 * row.relative_high:+.0f}]",
+        "Holm p": p_value(row.p_holm), "Verdict": row.verdict,
+        "Detectable (points)": f"{100 * row.detectable:.2f}",
+        "change": 100 * row.change, "train_images": row.train_images,
+        "_order": (order[row.architecture], order[row.regularisation], row.train_images),
+    } for row in effects.itertuples()]
+    frame = pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "change", "train_images", "_order"])
     return frame.sort_values("_order").drop(columns="_order")
 
 
 def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
                         regularisations: list[str]) -> pd.DataFrame:
-    """The regularisation table folded for a slide: one row per architecture, one column per
-    variant, each cell the mean change against `none` in points, starred when significant."""
+    """The regularisation table at its smallest training set, folded for a slide: one row
+    per architecture, one column per variant, each cell the change of the test error
+    against `none` in points, starred when significant."""
+    if effects.empty:
+        return pd.DataFrame()
+    smallest = effects[effects.train_images == effects.train_images.min()]
     cells = {(row.Architecture, row.Variant):
              f"{row.change:+.2f}" + ("*" if row.Verdict in ("helps", "hurts") else "")
-             for row in effects.itertuples()}
+             for row in smallest.itertuples()}
     variants = [r for r in regularisations if any(v == r for _, v in cells)]
     return pd.DataFrame([{"Architecture": a, **{v: cells.get((a, v), "") for v in variants}}
                          for a in architectures if any(k[0] == a for k in cells)])

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from study.evaluation.statistics import interval95
 from study.provenance import code_version
 from study.reporting.reproducibility import precision_sentence
-from study.reporting.tables import SETTING_NAMES, percent
+from study.reporting.tables import SETTING_NAMES, accuracy_interval, percent
 
 if TYPE_CHECKING:  # the tables job passes its results; importing it here would loop
     from study.reporting.write_tables import StudyResults
@@ -47,12 +46,13 @@ def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
-    """Which variant helped or hurt which architecture, significantly on every seed, as
-    lists the report can print ('augment on convnet_bn (+0.21 points), ...' or 'none')."""
+    """Which variant helped or hurt which architecture at which size, significantly after
+    Holm's correction, as lists the report can print ('augment on lenet5 at 1,000 images
+    (-2.10 points of error), ...' or 'none')."""
     def listed(verdict_name: str) -> str:
         chosen = effects[effects.Verdict == verdict_name]
-        items = [f"{row.Variant} on {row.Architecture} ({row.change:+.2f} points)"
-                 for row in chosen.itertuples()]
+        items = [f"{row.Variant} on {row.Architecture} at {row.train_images:,} images "
+                 f"({row.change:+.2f} points of error)" for row in chosen.itertuples()]
         return ", ".join(items) if items else "none"
 
     return {"helps": str(int((effects.Verdict == "helps").sum())),
@@ -60,14 +60,33 @@ def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
             "compared": str(len(effects)),
             "helped_list": listed("helps"), "hurt_list": listed("hurts")}
 
+def listing(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def size_variables(axis: dict[str, Any], full_size: int) -> dict[str, str]:
+    """The size axis in a few words: its sizes (the whole split last), the epochs of the
+    smaller ones and their seeds; `axis` is {"seeds": n, "epochs": {size: [epochs, ...]}}."""
+    smaller = sorted(int(n) for n in axis["epochs"])
+    epochs = ["–".join(str(e) for e in sorted({min(axis["epochs"][str(n)]),
+                                                 max(axis["epochs"][str(n)])}))
+              + f" on {n:,} images" for n in smaller]
+    seeds = int(axis["seeds"])
+    return {"sizes": listing([f"{n:,}" for n in [*smaller, full_size]]),
+            "smallest": f"{smaller[0]:,}", "epochs": listing(epochs),
+            "seed_count": f"{seeds} seed" + ("s" if seeds > 1 else "")}
+
+
 def study_variables(r: StudyResults, max_epochs: int, command: str,
-                    errors: dict[str, str]) -> dict[str, Any]:
-    """Every variable of variables.yml; `errors` is the chosen run's error analysis."""
+                    errors: dict[str, str], axis: dict[str, Any]) -> dict[str, Any]:
+    """Every variable of variables.yml; `errors` is the chosen run's error analysis, `axis`
+    the size axis' smaller sets (size_variables)."""
     runs, best, best_metrics, ensemble = r.runs, r.best, r.best_metrics, r.ensemble
     variant = r.summary[(r.summary.architecture == best["architecture"])
                         & (r.summary.regularisation == best["regularisation"])].iloc[0]
-    ci = interval95(runs[(runs.architecture == best["architecture"])
-                         & (runs.regularisation == best["regularisation"])].test_accuracy)
+    ci = accuracy_interval(r.errors, best["architecture"], best["regularisation"],
+                           int(runs.n_train.max()))
     closest = r.compared.sort_values("p", ascending=False).iloc[0] if len(r.compared) else None
     seeds = runs.seed.nunique()
     params = runs.groupby("architecture", sort=False).first().parameters[best["architecture"]]
@@ -102,8 +121,7 @@ def study_variables(r: StudyResults, max_epochs: int, command: str,
             "test_accuracy": f"{percent(variant.test_mean)}%",
             "test_accuracy_std": "n/a (one seed)" if np.isnan(variant.test_std)
             else percent(variant.test_std),
-            "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci
-            else "n/a (one seed)",
+            "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci else "n/a",
             "seed": str(best["seed"]),
             "run_test_accuracy": f"{percent(best_metrics['test_accuracy'])}%",
             "test_errors": str(best_metrics["test_errors"]),
@@ -111,6 +129,7 @@ def study_variables(r: StudyResults, max_epochs: int, command: str,
             "params": f"{params / 1e6:.2f} M",
         },
         "errors": errors,
+        "sizes": size_variables(axis, len(r.split.train_idx)),
         "regularisation": regularisation_findings(r.effects),
         "search": search_variables(r.searches),
         "ensemble": {

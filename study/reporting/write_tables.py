@@ -39,15 +39,18 @@ class StudyResults:
     split: Split
     searches: list[dict[str, Any]]
     compared: pd.DataFrame
-    effects: pd.DataFrame
+    effects: pd.DataFrame  # the regularisation table, every size
+    errors: pd.DataFrame  # the analysis' errors.csv: every configuration's error, interval
     architectures: list[str]
     variants: dict[str, dict[str, Any]]
 
 
 def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
                  architectures: list[str], variants: dict[str, dict[str, Any]],
-                 split_npz: Path, searches: list[Path]) -> StudyResults:
-    """Read everything the tables show; `files` holds every run's metrics and predictions."""
+                 split_npz: Path, errors_csv: Path, effects_csv: Path,
+                 searches: list[Path]) -> StudyResults:
+    """Read everything the tables show; `files` holds every run's metrics and predictions,
+    `errors_csv` and `effects_csv` are the analysis' errors and comparisons at every size."""
     order = {name: i for i, name in enumerate(architectures + list(variants))}
     runs = t.collect_runs(files).sort_values(
         ["architecture", "regularisation", "seed"],
@@ -57,13 +60,14 @@ def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
     def correct(run: Any) -> np.ndarray:
         return correct_on_test(files.path(run, "predictions"))
 
+    errors = pd.read_csv(errors_csv)
     return StudyResults(
-        runs=runs, summary=t.summarise(runs), best=best,
+        runs=runs, summary=t.summarise(runs, errors), best=best,
         best_metrics=read_json(files.path(best, "metrics")),
         ensemble=read_json(ensemble_json), split=load_split(split_npz),
         searches=[read_json(path) for path in searches],
         compared=t.comparisons(runs, best, correct),
-        effects=t.regularisation_table(runs, order, correct),
+        effects=t.regularisation_table(pd.read_csv(effects_csv), order), errors=errors,
         architectures=architectures, variants=variants)
 
 
@@ -92,7 +96,7 @@ def run_tables(r: StudyResults) -> dict[str, str]:
         "comparisons": t.markdown(r.compared.drop(columns=["p"])),
         # Empty when nothing is compared: the documents then leave out what shows them
         # (variables.yml's `shows`).
-        "regularisation": t.markdown(r.effects.drop(columns="change")),
+        "regularisation": t.markdown(r.effects.drop(columns=["change", "train_images"])),
         "regularisation_grid": t.markdown(t.regularisation_grid(
             r.effects, r.architectures, list(r.variants))),
         "architectures": t.markdown(t.best_per_architecture(r.summary)),
@@ -134,20 +138,23 @@ def design_tables(r: StudyResults) -> dict[str, str]:
 def write_tables(files: RunFiles, best_json: Path, ensemble_json: Path,
                  architectures: list[str], variants: dict[str, dict[str, Any]],
                  max_epochs: int, split_npz: Path, outputs: dict[str, Path],
+                 errors_csv: Path, effects_csv: Path, axis: dict[str, Any],
                  searches: list[Path] | None = None,
                  command: str = "snakemake --cores all") -> dict[str, Any]:
     """Every table and variables.yml, each to its path in `outputs` (by name), from the runs
     (`files`: every run's train.json, metrics and predictions), the choice in `best_json`,
     the ensemble's metrics in `ensemble_json` and the searches' chosen.json files;
+    `errors_csv` and `effects_csv` are the analysis' errors and comparisons at every
+    training-set size, `axis` the smaller sets' seeds and epochs (`size_variables`);
     `command` is the one that runs the study again.
 
     `variants` maps each regularisation variant, in the tables' order, to the settings it
     changes."""
     r = load_results(files, best_json, ensemble_json, architectures, variants, split_npz,
-                     searches or [])
+                     errors_csv, effects_csv, searches or [])
     confused, errors = t.error_analysis(files.path(r.best, "predictions"))
     texts = {**run_tables(r), **design_tables(r), "confused_pairs": t.markdown(confused)}
-    variables = study_variables(r, max_epochs, command, errors)
+    variables = study_variables(r, max_epochs, command, errors, axis)
     texts["variables"] = yaml.safe_dump(variables, sort_keys=False, allow_unicode=True)
     check_outputs(outputs, texts)
     for name, text in texts.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import math
 import operator
 import time
 from collections.abc import Callable
@@ -205,7 +206,8 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
           log: Callable[[str], None] = print,
           on_epoch: Callable[[dict[str, float]], None] | None = None,
           resume: Path | None = None) -> TrainResult:
-    """Train with AdamW, validate every epoch, stop early and keep the best weights.
+    """Train with AdamW, validate every `settings.val_every` epochs (and after the last),
+    stop early and keep the best weights.
 
     "Best" is the highest validation accuracy (ties: lower validation loss); the test set is
     never seen here. `on_epoch` receives each epoch's record (a search prunes trials there).
@@ -246,25 +248,29 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
         sync(device)
         seconds = time.perf_counter() - start  # the optimisation steps alone
         progress.train_seconds += seconds
+        # Validated every `val_every` epochs and after the last; an epoch in between keeps
+        # its training figures, its validation ones left NaN.
+        validated = epoch % settings.val_every == 0 or epoch == settings.max_epochs
         val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings.eval_batch_size,
-                                          precision.bf16)
+                                          precision.bf16) if validated else (math.nan,) * 2
         progress.history.append({
             "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
             "val_loss": val_loss, "val_accuracy": val_accuracy, "lr": lr, "seconds": seconds,
         })
         log(f"epoch {epoch:3d}  train loss {train_loss:.4f}  "
-            f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
-        if on_epoch is not None:
-            on_epoch(progress.history[-1])
-        if (val_accuracy, -val_loss) > progress.best_key:
-            progress.best_key, progress.best_epoch = (val_accuracy, -val_loss), epoch
-            progress.waited, progress.best_state = 0, copy.deepcopy(model.state_dict())
-        else:
-            progress.waited += 1
+            + (f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  " if validated else "")
+            + f"{seconds:.1f}s")
+        if validated:
+            if on_epoch is not None:
+                on_epoch(progress.history[-1])
+            if (val_accuracy, -val_loss) > progress.best_key:
+                progress.best_key, progress.best_epoch = (val_accuracy, -val_loss), epoch
+                progress.best_state = copy.deepcopy(model.state_dict())
+            progress.waited = epoch - progress.best_epoch
         if resume is not None:
             save_state(resume, state_of(identity, model, optimizer, loop.scheduler, generator,
                                         progress))
-        if progress.waited >= settings.patience:
+        if validated and progress.waited >= settings.patience:
             log(f"no better validation accuracy for {progress.waited} epochs: stopping")
             break
     # Also true of a run resumed after it had stopped: read from its history, not the loop.

@@ -31,7 +31,7 @@ class Progress:
     best_key: tuple[float, float] = (-1.0, 0.0)  # (validation accuracy, -validation loss)
     best_state: dict[str, Any] = dataclasses.field(default_factory=dict)
     best_epoch: int = 0
-    waited: int = 0  # epochs without a better validation accuracy
+    waited: int = 0  # epochs since the best validation accuracy
     train_seconds: float = 0.0
 
 

@@ -1,15 +1,17 @@
-"""One job of the study: train one (architecture, regularisation, seed) and save it."""
+"""The training jobs of the study: one (architecture, regularisation, seed) on the whole
+training split, or a group of runs of one architecture on a smaller nested subset of it."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from study.data.splits import load_training_data
+from study.data.splits import DeviceData, Split, load_training_data
 from study.io import write_json, write_text
 from study.models.checkpoint import save_checkpoint
 from study.models.registry import count_parameters, create_model, multiply_adds
@@ -46,18 +48,62 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     `regularisation` is
     the variant's name, recorded with the results; `model_options` size the architecture.
     """
-    run_settings = TrainSettings.from_dict(resolve(settings, chosen))
-    model_kwargs = {"dropout": run_settings.dropout, **(model_options or {})}
+    TrainSettings.from_dict(resolve(settings, chosen))  # a bad setting before any data
     data, split = load_training_data(train_npz, split_npz, device)
-    torch.manual_seed(seed)  # the initial weights; shuffling and augmentation use `seed` too
+    run = RunSpec(regularisation, seed, settings, model_out, history_out, summary_out, resume)
+    summary = train_loaded(data, split, architecture, run, device, model_options, chosen)
+    Path(resume).unlink(missing_ok=True)  # the run is complete: nothing left to resume
+    return summary
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a group: its variant, seed, settings and the files it writes."""
+
+    regularisation: str
+    seed: int
+    settings: dict[str, Any]
+    model_out: Path
+    history_out: Path
+    summary_out: Path
+    resume: Path
+
+
+def train_group(*, architecture: str, train_size: int, runs: list[RunSpec], train_npz: Path,
+                split_npz: Path, device: torch.device,
+                model_options: dict[str, Any] | None = None,
+                chosen: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Train several runs of one architecture on the nested training subset of
+    `train_size` images, in one process: the start-up and the data are paid once.
+
+    A killed group loses no finished run: each run's `resume` file keeps its state, the
+    finished ones' included, until every run of the group is written; a group run again
+    puts a finished run back from it instead of training it again.
+    """
+    for run in runs:  # a bad setting of any run before any data, or any training
+        TrainSettings.from_dict(resolve(run.settings, chosen))
+    data, split = load_training_data(train_npz, split_npz, device, train_size=train_size)
+    summaries = [train_loaded(data, split, architecture, run, device, model_options, chosen)
+                 for run in runs]
+    for run in runs:  # every run written: nothing left to resume
+        Path(run.resume).unlink(missing_ok=True)
+    return summaries
+
+
+def train_loaded(data: DeviceData, split: Split, architecture: str, run: RunSpec,
+                 device: torch.device, model_options: dict[str, Any] | None,
+                 chosen: dict[str, Any] | None) -> dict[str, Any]:
+    """Train `run` on data already on the device and write its three files."""
+    run_settings = TrainSettings.from_dict(resolve(run.settings, chosen))
+    model_kwargs = {"dropout": run_settings.dropout, **(model_options or {})}
+    torch.manual_seed(run.seed)  # the initial weights; shuffling and augmentation use it too
     model = create_model(architecture, **model_kwargs)
-    print(f"{architecture} / {regularisation} / seed {seed} on {device}: "
+    print(f"{architecture} / {run.regularisation} / seed {run.seed} on {device}: "
           f"{count_parameters(model):,} parameters, {len(data.train_x):,} training images")
-    resume = Path(resume)
-    result = train(model, data, run_settings, seed, resume=resume)
+    result = train(model, data, run_settings, run.seed, resume=Path(run.resume))
     best = result.history[result.best_epoch - 1]
     summary = {
-        "architecture": architecture, "regularisation": regularisation, "seed": seed,
+        "architecture": architecture, "regularisation": run.regularisation, "seed": run.seed,
         "parameters": count_parameters(model), "multiply_adds": multiply_adds(model),
         "model_options": model_options or {}, "lr": run_settings.lr,
         "weight_decay": run_settings.weight_decay, "epochs": len(result.history),
@@ -68,13 +114,12 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
         "n_train": len(data.train_x), "n_val": len(data.val_x),
         **result.precision.record(),
     }
-    write_text(history_out, history_csv(result.history))
-    write_json(summary_out, summary)
-    save_checkpoint(model_out, model, architecture=architecture,
-                    model_kwargs=model_kwargs, regularisation=regularisation, seed=seed,
-                    settings=vars(run_settings), normalisation={"mean": split.mean,
-                                                                "std": split.std},
+    write_text(run.history_out, history_csv(result.history))
+    write_json(run.summary_out, summary)
+    save_checkpoint(run.model_out, model, architecture=architecture,
+                    model_kwargs=model_kwargs, regularisation=run.regularisation,
+                    seed=run.seed, settings=vars(run_settings),
+                    normalisation={"mean": split.mean, "std": split.std},
                     best_epoch=result.best_epoch, code_version=code_version(),
                     precision=result.precision.record())
-    resume.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return summary

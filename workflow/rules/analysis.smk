@@ -116,3 +116,32 @@ rule look_inside:
         " --summaries {input.summaries} --models {input.models}"
         " --predictions {input.predictions} --test {input.test}"
         " --device {params.device} --threads {threads} --out {output.inside} > {log} 2>&1"
+
+
+# Regularisation at every training-set size: each configuration's test error, and each
+# variant against `none` of the same architecture, size and seed (paired tests, Holm).
+rule effects:
+    input:
+        summaries=[
+            *all_runs(rules.train.output.summary),
+            *all_sized_runs(f"{SIZED}/train.json"),
+        ],
+        predictions=[
+            *all_runs(TESTED["predictions"]),
+            *all_sized_runs(SIZED_TESTED["predictions"]),
+        ],
+    output:
+        errors="results/analysis/errors.csv",
+        effects="results/analysis/effects.csv",
+    log:
+        "results/logs/analysis/effects.log",
+    benchmark:
+        "results/benchmarks/analysis/effects.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=3000,
+    shell:
+        "python -m study effects --summaries {input.summaries}"
+        " --predictions {input.predictions} --errors-out {output.errors}"
+        " --effects-out {output.effects} > {log} 2>&1"

@@ -18,6 +18,7 @@ from study.variants import (
     architecture_options,
     run_settings,
     searched_settings,
+    size_settings,
     trial_settings,
 )
 
@@ -41,6 +42,13 @@ COMMAND = command_line(
 )
 
 RUN = "results/runs/{arch}/{reg}/seed{seed}"
+# A run on a smaller training set (the size axis), and the files its evaluation writes.
+SIZED = "results/sizes/n{size}/{arch}/{reg}/seed{seed}"
+SIZED_TESTED = {
+    "metrics": f"{SIZED}/metrics.json",
+    "confusion": f"{SIZED}/confusion.csv",
+    "predictions": f"{SIZED}/predictions.npz",
+}
 # The files the final evaluation writes for each run.
 TESTED = {
     "metrics": f"{RUN}/metrics.json",
@@ -53,7 +61,8 @@ SEARCH = "results/search/{arch}"
 wildcard_constraints:
     arch="|".join(config["architectures"]),
     reg="|".join(config["regularisations"]),
-    seed="|".join(str(s) for s in config["seeds"]),
+    seed="|".join(str(s) for s in {*config["seeds"], *config["sizes"]["seeds"]}),
+    size="|".join(str(n) for n in config["sizes"]["train_images"]),
 
 
 def mnist_source(wildcards):
@@ -133,6 +142,50 @@ def runs_of_architecture(pattern):
         reg=config["regularisations"],
         seed=config["seeds"],
         allow_missing=True,
+    )
+
+
+def runs_of_group(pattern):
+    """`pattern` expanded over the runs of one size-axis job, every (regularisation, seed)
+    in this order, its {size} and {arch} left wildcards."""
+    return expand(
+        pattern,
+        reg=config["regularisations"],
+        seed=config["sizes"]["seeds"],
+        allow_missing=True,
+    )
+
+
+def group_runs():
+    """The runs of a size-axis job as REGULARISATION:SEED, in the order of runs_of_group."""
+    return " ".join(
+        f"{reg}:{seed}"
+        for reg in config["regularisations"]
+        for seed in config["sizes"]["seeds"]
+    )
+
+
+def all_sized_runs(pattern):
+    """`pattern` expanded over every run of the size axis' smaller training sets."""
+    sizes = config["sizes"]
+    return expand(
+        pattern,
+        size=sizes["train_images"],
+        arch=sizes["architectures"],
+        reg=config["regularisations"],
+        seed=sizes["seeds"],
+    )
+
+
+def smallest_sized_runs(pattern):
+    """`pattern` expanded over the runs of the size axis' smallest training set."""
+    sizes = config["sizes"]
+    return expand(
+        pattern,
+        size=min(sizes["train_images"]),
+        arch=sizes["architectures"],
+        reg=config["regularisations"],
+        seed=sizes["seeds"],
     )
 
 

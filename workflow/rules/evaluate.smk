@@ -28,6 +28,35 @@ rule evaluate:
         " > {log} 2>&1"
 
 
+# The final evaluation of the size axis: every run of one architecture on one smaller
+# training set, in one job.
+rule evaluate_size:
+    input:
+        models=rules.train_size.output.models,
+        test=rules.prepare_data.output.test,
+    output:
+        metrics=runs_of_group(SIZED_TESTED["metrics"]),
+        confusions=runs_of_group(SIZED_TESTED["confusion"]),
+        predictions=runs_of_group(SIZED_TESTED["predictions"]),
+    log:
+        "results/logs/evaluate_size/n{size}_{arch}.log",
+    benchmark:
+        "results/benchmarks/evaluate_size/n{size}_{arch}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        gpu=1 if uses_cuda() else 0,
+    params:
+        device=config["device"],
+    shell:
+        "python -m study evaluate --checkpoint {input.models} --test {input.test}"
+        " --device {params.device} --threads {threads} --metrics-out {output.metrics}"
+        " --confusion-out {output.confusions} --predictions-out {output.predictions}"
+        " > {log} 2>&1"
+
+
 # The ensemble: the members' test probabilities averaged, members chosen on validation.
 rule evaluate_ensemble:
     input:

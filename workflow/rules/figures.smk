@@ -221,3 +221,35 @@ rule robustness_figure:
     shell:
         "python -m study figures robustness --analysis {input.analysis} --best {input.best}"
         " --outputs {params.outputs} > {log} 2>&1"
+
+
+# The size axis: the test error and the gain of each variant against the training-set
+# size, and the learning curves on the smallest training set.
+rule size_figures:
+    input:
+        errors=rules.effects.output.errors,
+        effects=rules.effects.output.effects,
+        summaries=smallest_sized_runs(f"{SIZED}/train.json"),
+        histories=smallest_sized_runs(f"{SIZED}/history.csv"),
+    output:
+        by_size=report(
+            "results/figures/error_by_size.png",
+            category="2. Training",
+            caption="../report/error_by_size.rst",
+        ),
+        gain="results/figures/gain_by_size.png",
+        small_curves="results/figures/small_set_curves.png",
+    log:
+        "results/logs/figures/sizes.log",
+    benchmark:
+        "results/benchmarks/figures/sizes.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
+    params:
+        outputs=lambda wildcards, output: named(output),
+    shell:
+        "python -m study figures sizes --errors {input.errors} --effects {input.effects}"
+        " --summaries {input.summaries} --histories {input.histories}"
+        " --outputs {params.outputs} > {log} 2>&1"

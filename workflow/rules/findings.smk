@@ -11,6 +11,7 @@ rule findings:
         ensemble=rules.evaluate_ensemble.output.metrics,
         calibration=rules.calibrate.output.calibration,
         robustness=rules.robustness.output.curves,
+        effects=rules.effects.output.effects,
         wording=asset("wording", "en.yml"),
     output:
         report(
@@ -34,7 +35,7 @@ rule findings:
         " --predictions {input.predictions} --best {input.best}"
         " --ensemble {input.ensemble} --calibration {input.calibration}"
         " --robustness {input.robustness} --regularisations {params.regularisations}"
-        " --searched {params.searched}"
+        " --effects {input.effects} --searched {params.searched}"
         " --language en --out {output} > {log} 2>&1"
 
 
@@ -65,6 +66,17 @@ BENCHMARKS = [
     rules.split_data.benchmark,
     *all_searches(rules.search.benchmark),
     *all_runs(rules.train.benchmark),
+    *expand(
+        rules.train_size.benchmark,
+        size=config["sizes"]["train_images"],
+        arch=config["sizes"]["architectures"],
+    ),
+    *expand(
+        rules.evaluate_size.benchmark,
+        size=config["sizes"]["train_images"],
+        arch=config["sizes"]["architectures"],
+    ),
+    rules.effects.benchmark,
     *expand(rules.evaluate.benchmark, arch=config["architectures"]),
     rules.select_best.benchmark,
     rules.evaluate_ensemble.benchmark,
@@ -80,6 +92,7 @@ BENCHMARKS = [
     rules.inside_figures.benchmark,
     rules.tsne_figure.benchmark,
     rules.robustness_figure.benchmark,
+    rules.size_figures.benchmark,
     rules.findings.benchmark,
 ]
 

@@ -8,6 +8,7 @@ GENERATED = [
     *rules.inside_figures.output,
     *rules.tsne_figure.output,
     *rules.robustness_figure.output,
+    *rules.size_figures.output,
     rules.findings.output,
     *rules.reproducibility.output,
     *rules.effective_config.output,

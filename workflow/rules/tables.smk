@@ -7,6 +7,8 @@ rule tables:
         best=rules.select_best.output.best,
         ensemble=rules.evaluate_ensemble.output.metrics,
         split=rules.split_data.output.split,
+        errors=rules.effects.output.errors,
+        effects=rules.effects.output.effects,
         searches=all_searches(rules.search.output.chosen),
         label_errors=asset("mnist_test_label_errors.csv"),
     output:
@@ -57,6 +59,21 @@ rule tables:
             for arch in config["architectures"]
             for reg in config["regularisations"]
         ),
+        sizes=json.dumps(
+            {
+                "seeds": len(config["sizes"]["seeds"]),
+                "epochs": {
+                    str(n): sorted(
+                        {
+                            size_settings(config, reg, arch, n)["max_epochs"]
+                            for arch in config["sizes"]["architectures"]
+                            for reg in config["regularisations"]
+                        }
+                    )
+                    for n in config["sizes"]["train_images"]
+                },
+            }
+        ),
         command=COMMAND,
         outputs=lambda wildcards, output: named(output),
     shell:
@@ -65,5 +82,6 @@ rule tables:
         " --ensemble {input.ensemble}"
         " --architectures {params.architectures} --variants {params.variants:q}"
         " --max-epochs {params.max_epochs} --split {input.split}"
+        " --errors {input.errors} --effects {input.effects} --sizes {params.sizes:q}"
         " --searches {input.searches} --command {params.command:q}"
         " --outputs {params.outputs} > {log} 2>&1"

@@ -34,3 +34,48 @@ rule train:
         " {params.chosen} --device {params.device} --threads {threads}"
         " --model-out {output.model} --history-out {output.history}"
         " --summary-out {output.summary} --resume {params.resume} > {log} 2>&1"
+
+
+# The size axis: every run of one architecture on one smaller training set (a nested
+# stratified subset of the training split), in one job that pays its start-up once. Its
+# runs keep their state until all are written, so a killed job retrains no finished run.
+rule train_size:
+    input:
+        train=rules.prepare_data.output.train,
+        split=rules.split_data.output.split,
+        chosen=chosen_by_search,
+    output:
+        models=runs_of_group(f"{SIZED}/model.pt"),
+        histories=runs_of_group(f"{SIZED}/history.csv"),
+        summaries=runs_of_group(f"{SIZED}/train.json"),
+    log:
+        "results/logs/train_size/n{size}_{arch}.log",
+    benchmark:
+        "results/benchmarks/train_size/n{size}_{arch}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        gpu=1 if uses_cuda() else 0,
+    params:
+        runs=group_runs(),
+        settings=lambda wildcards: json.dumps(
+            {
+                reg: size_settings(config, reg, wildcards.arch, int(wildcards.size))
+                for reg in config["regularisations"]
+            }
+        ),
+        model_options=model_options,
+        chosen=chosen_flag,
+        device=config["device"],
+        resume=lambda wildcards: expand(
+            runs_of_group(f"{SIZED}/resume.pt"), size=wildcards.size, arch=wildcards.arch
+        ),
+    shell:
+        "python -m study train-group --arch {wildcards.arch} --train-size {wildcards.size}"
+        " --runs {params.runs} --train {input.train} --split {input.split}"
+        " --settings {params.settings:q} --model-options {params.model_options:q}"
+        " {params.chosen} --device {params.device} --threads {threads}"
+        " --model-out {output.models} --history-out {output.histories}"
+        " --summary-out {output.summaries} --resume {params.resume} > {log} 2>&1"
