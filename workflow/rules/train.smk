@@ -70,7 +70,9 @@ rule train_size:
         chosen=chosen_flag,
         device=config["device"],
         resume=lambda wildcards: expand(
-            runs_of_group(f"{SIZED}/resume.pt"), size=wildcards.size, arch=wildcards.arch
+            runs_of_group(f"{SIZED}/resume.pt"),
+            size=wildcards.size,
+            arch=wildcards.arch,
         ),
     shell:
         "python -m study train-group --arch {wildcards.arch} --train-size {wildcards.size}"
