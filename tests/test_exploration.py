@@ -25,7 +25,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 def test_structure_describes_every_array(digits) -> None:
     images, labels = digits
-    split = Split(np.arange(150), np.arange(150, 200), 0.1, 0.3)
+    split = Split(np.arange(150), np.arange(150, 200), 0.1, 0.3, np.arange(150))
     table = exploration.structure(images, labels, images[:30], labels[:30], split)
     rows = table.set_index("Array")
     assert rows.loc["training (official) images", "Shape"] == "200 × 28 × 28"
