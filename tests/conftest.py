@@ -159,7 +159,8 @@ def fake_study(tmp_path: Path) -> dict[str, Path]:
     images, labels = digits(200, seed=1)
     train, split = tmp_path / "train.npz", tmp_path / "split.npz"
     save_npz(train, images=images, labels=labels.astype(np.uint8))
-    save_npz(split, train_idx=np.arange(150), train_order=np.arange(150), val_idx=np.arange(150, 200),
+    save_npz(split, train_idx=np.arange(150), train_order=np.arange(150),
+             val_idx=np.arange(150, 200),
              mean=np.float64(NORM["mean"]), std=np.float64(NORM["std"]))
     return {"test": test, "runs": runs, "best": best, "out": tmp_path / "figures",
             "train": train, "split": split,

@@ -30,7 +30,8 @@ def _data(folder: Path) -> tuple[Path, Path]:
     images, labels = digits(1600, seed=3)
     train, split = folder / "train.npz", folder / "split.npz"
     save_npz(train, images=images, labels=labels.astype(np.uint8))
-    save_npz(split, train_idx=np.arange(1300), train_order=np.arange(1300), val_idx=np.arange(1300, 1600),
+    save_npz(split, train_idx=np.arange(1300), train_order=np.arange(1300),
+             val_idx=np.arange(1300, 1600),
              mean=np.float64(NORM["mean"]), std=np.float64(NORM["std"]))
     return train, split
 
