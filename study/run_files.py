@@ -31,6 +31,13 @@ def describe(key: RunKey) -> str:
     return f"{key[0]} + {key[1]}, seed {key[2]}"
 
 
+def check_one_per_run(kind: str, paths: Sequence[Path], summaries: Sequence[Path]) -> None:
+    """A one-line error unless `paths` give one `kind` file per run of `summaries`."""
+    if len(paths) != len(summaries):
+        raise ConfigError(f"{len(paths)} {kind} files for {len(summaries)} runs: give one per "
+                          "run, in the order of the train.json files")
+
+
 class RunFiles:
     """Each run's `train.json` (as `summaries`, in order) and the files of the kinds given,
     one list per kind in the same order."""
@@ -39,9 +46,7 @@ class RunFiles:
         given = {kind: [Path(p) for p in paths] for kind, paths in files.items()
                  if paths is not None}
         for kind, paths in given.items():
-            if len(paths) != len(summaries):
-                raise ConfigError(f"{len(paths)} {kind} files for {len(summaries)} runs: give "
-                                  "one per run, in the order of the train.json files")
+            check_one_per_run(kind, paths, summaries)
         self.summaries: list[dict[str, Any]] = []
         self._files: dict[RunKey, dict[str, Path]] = {}
         for i, path in enumerate(summaries):

@@ -67,3 +67,25 @@ def test_cuda_without_a_gpu_is_one_line(tmp_path: Path) -> None:
                                     "CUDA GPU on this machine")
     assert result.stderr.count("\n") == 1
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize(("command", "lists"), [
+    (["evaluate", "--checkpoint", "a.pt", "b.pt", "--test", "t.npz"],
+     ["--metrics-out", "--confusion-out", "--predictions-out"]),
+    (["train-group", "--arch", "mlp", "--train-size", "500", "--runs", "none:0", "none:1",
+      "--train", "t.npz", "--split", "s.npz", "--settings", '{"none": {}}'],
+     ["--model-out", "--history-out", "--summary-out", "--resume"]),
+])
+def test_a_file_list_of_the_wrong_length_is_one_line(
+        command: list[str], lists: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A job given one file too few for its runs stops before any work, naming the list."""
+    from study.cli import main
+
+    given = [word for option in lists for word in (option, "x1", "x2")]
+    given[given.index(lists[-1]) + 2:given.index(lists[-1]) + 3] = []  # the last list short
+    with pytest.raises(SystemExit) as exit_code:
+        main([*command, *given])
+    assert exit_code.value.code == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith(f"error: {lists[-1]}: 1 file for 2 ")

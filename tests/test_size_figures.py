@@ -12,15 +12,9 @@ import pytest
 from PIL import Image
 
 from study.errors import ConfigError
-from study.figures.sizes import (
-    SIZE_FIGURES,
-    error_by_size,
-    gain_by_size,
-    read_size_histories,
-    size_figures,
-    small_set_curves,
-    variant_colours,
-)
+from study.figures.sizes import SIZE_FIGURES, error_by_size, gain_by_size, size_figures
+from study.figures.small_set import read_size_histories, small_set_curves
+from study.figures.variant_style import variant_colours
 
 SIZES = [1000, 7000, 54000]
 VARIANTS = ["none", "dropout", "augment"]

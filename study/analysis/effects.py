@@ -19,6 +19,7 @@ import pandas as pd
 from study.errors import ConfigError
 from study.evaluation.statistics import ALPHA, error_rate, holm, min_detectable, paired_effect
 from study.io import read_json, write_text
+from study.run_files import check_one_per_run
 
 BASELINE = "none"
 CONFIGURATION = ["architecture", "regularisation", "train_images"]
@@ -31,9 +32,7 @@ def read_runs(summaries: Sequence[Path], predictions: Sequence[Path]
               ) -> tuple[pd.DataFrame, Errors]:
     """One row per run (architecture, regularisation, seed, train_images) and which test
     images each run gets wrong; `predictions` in the order of `summaries`."""
-    if len(summaries) != len(predictions):
-        raise ConfigError(f"{len(predictions)} predictions files for {len(summaries)} runs: "
-                          "give one per run, in the order of the train.json files")
+    check_one_per_run("predictions", predictions, summaries)
     rows, errors = [], {}
     for summary_path, prediction_path in zip(summaries, predictions, strict=True):
         summary = read_json(summary_path)
@@ -43,8 +42,7 @@ def read_runs(summaries: Sequence[Path], predictions: Sequence[Path]
             raise ConfigError(f"{summary_path}: the run {key} is given twice")
         with np.load(prediction_path) as f:
             errors[key] = f["predicted"] != f["labels"]
-        rows.append(dict(zip([*CONFIGURATION, "seed"], (key[0], key[1], key[2], key[3]),
-                             strict=True)))
+        rows.append(dict(zip([*CONFIGURATION, "seed"], key, strict=True)))
     return pd.DataFrame(rows, columns=[*CONFIGURATION, "seed"]), errors
 
 
@@ -73,35 +71,34 @@ def compare_with_baseline(runs: pd.DataFrame, errors: Errors) -> pd.DataFrame:
     change of the test error in points and relative to `none`'s, each with its 95% interval,
     the two-sided p-value, Holm's over all the comparisons, the verdict, and the smallest
     change this design detects with 80% power at the strictest Holm level."""
-    rows = []
+    pairs = []  # (architecture, variant, size, the seeds both have)
     for (arch, reg, size), group in runs.groupby(CONFIGURATION, sort=False):
-        if reg == BASELINE:
-            continue
-        base_seeds = set(runs[(runs.architecture == arch) & (runs.train_images == size)
-                              & (runs.regularisation == BASELINE)].seed)
-        seeds = sorted(set(group.seed) & base_seeds)
-        if not seeds:
-            continue
-        effect = paired_effect(_table(errors, arch, reg, size, seeds),
-                               _table(errors, arch, BASELINE, size, seeds))
+        base = runs[(runs.architecture == arch) & (runs.train_images == size)
+                    & (runs.regularisation == BASELINE)]
+        seeds = sorted(set(group.seed) & set(base.seed))
+        if reg != BASELINE and seeds:
+            pairs.append((arch, reg, size, seeds))
+    # Holm's first step tests the smallest p against ALPHA / m: an effect this design
+    # detects there is detected at every later step too.
+    strictest = ALPHA / max(len(pairs), 1)
+    rows = []
+    for arch, reg, size, seeds in pairs:
+        baseline = _table(errors, arch, BASELINE, size, seeds)
+        effect = paired_effect(_table(errors, arch, reg, size, seeds), baseline)
         rows.append({"architecture": arch, "regularisation": reg, "train_images": size,
-                     "seeds": len(seeds),
-                     "baseline_error": float(np.mean(_table(errors, arch, BASELINE, size,
-                                                            seeds))),
+                     "seeds": len(seeds), "baseline_error": float(baseline.mean()),
                      "change": effect.points.value, "low": effect.points.low,
                      "high": effect.points.high, "se": effect.points.se, "df": effect.points.df,
                      "relative": effect.relative.value, "relative_low": effect.relative.low,
-                     "relative_high": effect.relative.high, "p": effect.p})
+                     "relative_high": effect.relative.high, "p": effect.p,
+                     "detectable": min_detectable(effect.points.se, effect.points.df,
+                                                  strictest)})
     table = pd.DataFrame(rows, columns=[*CONFIGURATION, "seeds", "baseline_error", "change",
                                         "low", "high", "se", "df", "relative", "relative_low",
-                                        "relative_high", "p"])
-    table["p_holm"] = holm(table.p)
-    table["verdict"] = [verdict(row.change, row.p_holm) for row in table.itertuples()]
-    # Holm's first step tests the smallest p against ALPHA / m: an effect this design
-    # detects there is detected at every later step too.
-    strictest = ALPHA / max(len(table), 1)
-    table["detectable"] = [min_detectable(row.se, row.df, strictest)
-                           for row in table.itertuples()]
+                                        "relative_high", "p", "detectable"])
+    table.insert(len(table.columns) - 1, "p_holm", holm(table.p))
+    table.insert(len(table.columns) - 1, "verdict",
+                 [verdict(row.change, row.p_holm) for row in table.itertuples()])
     return table
 
 

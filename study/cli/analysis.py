@@ -54,10 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("effects",
                        help="each configuration's test error and each variant against "
                        "'none', at every training-set size")
-    p.add_argument("--summaries", type=Path, nargs="+", required=True,
-                   help="train.json of every run, of every size")
-    p.add_argument("--predictions", type=Path, nargs="+", required=True,
-                   help="predictions.npz of every run, as --summaries")
+    add_run_files(p, "predictions")  # every run of every size
     p.add_argument("--errors-out", type=Path, required=True,
                    help="each configuration's test error with its interval (CSV)")
     p.add_argument("--effects-out", type=Path, required=True,

@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from study.cli.options import add_run_files, device, device_options, run_files
+from study.cli.options import (
+    add_file_lists,
+    add_run_files,
+    check_file_lists,
+    device,
+    device_options,
+    run_files,
+)
 
 
 def _select_best(args: argparse.Namespace) -> None:
@@ -26,6 +33,8 @@ def _select_best(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from study.evaluation.test_set import evaluate_runs
 
+    check_file_lists(args, len(args.checkpoint), "checkpoint", "metrics_out",
+                     "confusion_out", "predictions_out")
     every = evaluate_runs(args.checkpoint, args.test, metrics_out=args.metrics_out,
                           confusion_out=args.confusion_out,
                           predictions_out=args.predictions_out, device=device(args))
@@ -58,12 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, nargs="+", required=True,
                    help="each run's model.pt")
     p.add_argument("--test", type=Path, required=True, help="test arrays (npz)")
-    p.add_argument("--metrics-out", type=Path, nargs="+", required=True,
-                   help="metrics.json to write, one per checkpoint, in their order")
-    p.add_argument("--confusion-out", type=Path, nargs="+", required=True,
-                   help="confusion matrix (CSV), one per checkpoint")
-    p.add_argument("--predictions-out", type=Path, nargs="+", required=True,
-                   help="test probabilities, labels and predictions (npz), one per checkpoint")
+    add_file_lists(p, "checkpoint", metrics_out="metrics.json to write",
+                   confusion_out="confusion matrix (CSV) to write",
+                   predictions_out="test probabilities, labels and predictions (npz)")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("evaluate-ensemble",

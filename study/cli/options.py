@@ -63,6 +63,24 @@ def run_files(args: argparse.Namespace, *kinds: str) -> RunFiles:
                                        for kind in kinds})
 
 
+def add_file_lists(parser: argparse.ArgumentParser, per: str, **helps: str) -> None:
+    """One list option per kind of file a job reads or writes for each of its `per`s (a
+    run, a checkpoint), every list in the same order: `metrics_out=...` is --metrics-out."""
+    for name, text in helps.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=Path, nargs="+", required=True,
+                            help=f"{text}, one per {per}, in the same order")
+
+
+def check_file_lists(args: argparse.Namespace, count: int, per: str, *names: str) -> None:
+    """A one-line error unless each list option of `names` gives `count` files."""
+    for name in names:
+        given = len(getattr(args, name))
+        if given != count:
+            files = f"{given} file" + ("s" if given != 1 else "")
+            raise ConfigError(f"--{name.replace('_', '-')}: {files} for {count} {per}s; "
+                              f"give one per {per}, in the same order")
+
+
 def named_path(text: str) -> tuple[str, Path]:
     """NAME=PATH, as the rules give the files a job writes."""
     name, sep, path = text.partition("=")

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from study.cli.options import device, device_options, json_object
+from study.cli.options import (
+    add_file_lists,
+    check_file_lists,
+    device,
+    device_options,
+    json_object,
+)
 from study.errors import ConfigError
 
 
@@ -38,17 +44,14 @@ def _train_group(args: argparse.Namespace) -> None:
 
     settings = json_object(args.settings)
     pairs = [_run_name(text) for text in args.runs]
-    lists = {"--model-out": args.model_out, "--history-out": args.history_out,
-             "--summary-out": args.summary_out, "--resume": args.resume}
-    for option, paths in lists.items():
-        if len(paths) != len(pairs):
-            raise ConfigError(f"{option}: {len(paths)} files for {len(pairs)} runs; give one "
-                              "per run of --runs, in the same order")
+    lists = ("model_out", "history_out", "summary_out", "resume")
+    check_file_lists(args, len(pairs), "run", *lists)
     unknown = sorted({reg for reg, _ in pairs} - set(settings))
     if unknown:
         raise ConfigError(f"--settings gives no settings for the variant {unknown[0]!r}")
     runs = [RunSpec(reg, seed, settings[reg], *files)
-            for (reg, seed), *files in zip(pairs, *lists.values(), strict=True)]
+            for (reg, seed), *files in zip(pairs, *(getattr(args, name) for name in lists),
+                                           strict=True)]
     train_group(architecture=args.arch, train_size=args.train_size, runs=runs,
                 train_npz=args.train, split_npz=args.split, device=device(args),
                 model_options=json_object(args.model_options, "--model-options"),
@@ -118,14 +121,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chosen", type=Path,
                    help="chosen.json of the search: the values of the settings given as "
                    "'searched'")
-    p.add_argument("--model-out", type=Path, nargs="+", required=True,
-                   help="the checkpoints to write, one per run")
-    p.add_argument("--history-out", type=Path, nargs="+", required=True,
-                   help="per-epoch histories (CSV), one per run")
-    p.add_argument("--summary-out", type=Path, nargs="+", required=True,
-                   help="train.json files, one per run")
-    p.add_argument("--resume", type=Path, nargs="+", required=True,
-                   help="each run's state, kept until every run of the group is written")
+    add_file_lists(p, "run of --runs", model_out="the checkpoint to write",
+                   history_out="per-epoch history (CSV) to write",
+                   summary_out="train.json to write",
+                   resume="the run's state, kept until every run of the group is written")
     p.set_defaults(func=_train_group)
 
     p = sub.add_parser("search", parents=parents,

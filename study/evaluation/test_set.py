@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from study.data.splits import DIGITS, load_arrays, to_inputs
-from study.errors import ConfigError, DataError
+from study.errors import DataError
 from study.io import read_json, save_npz, write_json, write_text
 from study.models.checkpoint import load_checkpoint
 from study.run_files import RunFiles
@@ -76,12 +76,6 @@ def evaluate_runs(checkpoints: list[Path], test_npz: Path, *, metrics_out: list[
                   device: torch.device) -> list[dict[str, Any]]:
     """`evaluate_run` of several runs in one process, the i-th run's files at the i-th
     position of each list: the start-up and the test images are paid once, not per run."""
-    lists = {"--metrics-out": metrics_out, "--confusion-out": confusion_out,
-             "--predictions-out": predictions_out}
-    for option, paths in lists.items():
-        if len(paths) != len(checkpoints):
-            raise ConfigError(f"{option}: {len(paths)} files for {len(checkpoints)} "
-                              "checkpoints; give one per checkpoint, in the same order")
     test = load_arrays(test_npz)
     return [evaluate_run(checkpoint, test, metrics_out=m, confusion_out=c,
                          predictions_out=p, device=device)

@@ -112,12 +112,12 @@ def regularisation_finding(effects: pd.DataFrame, regularisations: list[str]
             "change_largest": float(largest.change.mean()),
         })
     variants.sort(key=lambda v: v["change_smallest"])  # the largest gain at the smallest size
-    by_size = [{"size": int(n), "compared": int((effects.train_images == n).sum()),
-                "helps": int(((effects.train_images == n) & (effects.verdict == "helps")).sum()),
-                "hurts": int(((effects.train_images == n) & (effects.verdict == "hurts")).sum()),
-                "seeds": int(effects[effects.train_images == n].seeds.min()),
-                "detectable": float(effects[effects.train_images == n].detectable.median())}
-               for n in sizes]
+    by_size = [{"size": int(size), "compared": len(group),
+                "helps": int((group.verdict == "helps").sum()),
+                "hurts": int((group.verdict == "hurts").sum()),
+                "seeds": int(group.seeds.min()),
+                "detectable": float(group.detectable.median())}
+               for size, group in effects.groupby("train_images")]
     significant = effects[effects.verdict == "helps"]
     strongest = significant.loc[significant.change.idxmin()] if len(significant) else None
     return {"variants": variants, "compared": len(effects),
@@ -127,7 +127,8 @@ def regularisation_finding(effects: pd.DataFrame, regularisations: list[str]
             "several_sizes": len(sizes) > 1,
             "strongest": None if strongest is None else
             {"variant": str(strongest.regularisation), **entry(strongest)},
-            # Each helping variant's gain where it is largest, against the largest size.
+            # The helping variants whose mean change on the largest set is smaller (less
+            # negative) than on the smallest.
             "shrinks": [v["variant"] for v in variants
                         if v["helps"] and len(sizes) > 1
                         and v["change_largest"] > v["change_smallest"]]}

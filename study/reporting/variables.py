@@ -75,59 +75,76 @@ def size_variables(axis: dict[str, Any], full_size: int) -> dict[str, str]:
     seeds = int(axis["seeds"])
     return {"sizes": listing([f"{n:,}" for n in [*smaller, full_size]]),
             "smallest": f"{smaller[0]:,}", "epochs": listing(epochs),
-            "seed_count": f"{seeds} seed" + ("s" if seeds > 1 else "")}
+            "seed_count": counted(seeds, "seed")}
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 seed', '2 seeds'."""
+    return f"{n} {noun}" + ("s" if n != 1 else "")
+
+
+def run_variables(r: StudyResults, max_epochs: int, command: str) -> dict[str, str]:
+    """The study's runs in a few words: what was trained, how often, where and how long."""
+    runs, seeds = r.runs, r.runs.seed.nunique()
+    return {
+        "command": command,
+        "architectures": ", ".join(r.architectures),
+        "regularisations": ", ".join(r.variants),
+        "seeds": str(seeds), "runs": str(len(runs)),
+        "run_count": counted(len(runs), "training run"),
+        "seed_count": counted(seeds, "seed"),
+        "max_epochs": str(max_epochs),
+        "device": str(runs.device_name.iloc[0]),
+        "threads": str(int(runs.threads.max())),
+        "precision": precision_sentence(runs),
+        "code_version": code_version(),
+        "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
+    }
+
+
+def best_variables(r: StudyResults, variant: pd.Series) -> dict[str, str]:
+    """The variant chosen on validation (`variant`, its row of the summary) and its best
+    run, with the 95% interval of its test accuracy from the analysis."""
+    best, metrics, runs = r.best, r.best_metrics, r.runs
+    ci = accuracy_interval(r.errors, best["architecture"], best["regularisation"],
+                           int(runs.n_train.max()))
+    params = runs.groupby("architecture", sort=False).first().parameters[best["architecture"]]
+    return {
+        "variant": f"{best['architecture']} + {best['regularisation']}",
+        "architecture": best["architecture"], "regularisation": best["regularisation"],
+        "val_accuracy": f"{percent(variant.val_mean)}%",
+        "test_accuracy": f"{percent(variant.test_mean)}%",
+        "test_accuracy_std": "n/a (one seed)" if np.isnan(variant.test_std)
+        else percent(variant.test_std),
+        "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci else "n/a",
+        "seed": str(best["seed"]),
+        "run_test_accuracy": f"{percent(metrics['test_accuracy'])}%",
+        "test_errors": str(metrics["test_errors"]),
+        "macro_f1": f"{metrics['macro_f1']:.4f}",
+        "params": f"{params / 1e6:.2f} M",
+    }
 
 
 def study_variables(r: StudyResults, max_epochs: int, command: str,
                     errors: dict[str, str], axis: dict[str, Any]) -> dict[str, Any]:
     """Every variable of variables.yml; `errors` is the chosen run's error analysis, `axis`
     the size axis' smaller sets (size_variables)."""
-    runs, best, best_metrics, ensemble = r.runs, r.best, r.best_metrics, r.ensemble
+    best, ensemble = r.best, r.ensemble
     variant = r.summary[(r.summary.architecture == best["architecture"])
                         & (r.summary.regularisation == best["regularisation"])].iloc[0]
-    ci = accuracy_interval(r.errors, best["architecture"], best["regularisation"],
-                           int(runs.n_train.max()))
     closest = r.compared.sort_values("p", ascending=False).iloc[0] if len(r.compared) else None
-    seeds = runs.seed.nunique()
-    params = runs.groupby("architecture", sort=False).first().parameters[best["architecture"]]
     return {
         # What the documents have to show: a part with nothing in it is left out.
         "shows": {"comparisons": bool(len(r.compared)), "regularisation": bool(len(r.effects)),
                   "mlp": "mlp" in r.architectures,
                   "ensemble": len(ensemble["members"]) > 1},
-        "study": {
-            "command": command,
-            "architectures": ", ".join(r.architectures),
-            "regularisations": ", ".join(r.variants),
-            "seeds": str(seeds), "runs": str(len(runs)),
-            "run_count": f"{len(runs)} training run" + ("s" if len(runs) > 1 else ""),
-            "seed_count": f"{seeds} seed" + ("s" if seeds > 1 else ""),
-            "max_epochs": str(max_epochs),
-            "device": str(runs.device_name.iloc[0]),
-            "threads": str(int(runs.threads.max())),
-            "precision": precision_sentence(runs),
-            "code_version": code_version(),
-            "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
-        },
+        "study": run_variables(r, max_epochs, command),
         "data": {
             "n_train": f"{len(r.split.train_idx):,}", "n_val": f"{len(r.split.val_idx):,}",
-            "n_test": f"{int(best_metrics['n_test']):,}", "pixel_mean": f"{r.split.mean:.4f}",
-            "pixel_std": f"{r.split.std:.4f}",
+            "n_test": f"{int(r.best_metrics['n_test']):,}",
+            "pixel_mean": f"{r.split.mean:.4f}", "pixel_std": f"{r.split.std:.4f}",
         },
-        "best": {
-            "variant": f"{best['architecture']} + {best['regularisation']}",
-            "architecture": best["architecture"], "regularisation": best["regularisation"],
-            "val_accuracy": f"{percent(variant.val_mean)}%",
-            "test_accuracy": f"{percent(variant.test_mean)}%",
-            "test_accuracy_std": "n/a (one seed)" if np.isnan(variant.test_std)
-            else percent(variant.test_std),
-            "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci else "n/a",
-            "seed": str(best["seed"]),
-            "run_test_accuracy": f"{percent(best_metrics['test_accuracy'])}%",
-            "test_errors": str(best_metrics["test_errors"]),
-            "macro_f1": f"{best_metrics['macro_f1']:.4f}",
-            "params": f"{params / 1e6:.2f} M",
-        },
+        "best": best_variables(r, variant),
         "errors": errors,
         "sizes": size_variables(axis, len(r.split.train_idx)),
         "regularisation": regularisation_findings(r.effects),

@@ -6,7 +6,6 @@ batched call. No DataLoader, no Python per image.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import math
@@ -202,6 +201,44 @@ def _epoch(loop: _Loop, settings: TrainSettings) -> tuple[float, float]:
     return total_loss.item() / n, correct.item() / n
 
 
+def _make_loop(model: nn.Module, data: DeviceData, settings: TrainSettings,
+               generator: torch.Generator, precision: Precision) -> _Loop:
+    """The optimiser, the schedule and the training tensors of a run, on the model's
+    device and in its memory format."""
+    train_x = data.train_x.contiguous(memory_format=precision.memory_format)
+    # The fused kernel updates every parameter in one call: fewer small ops per step.
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
+                                  weight_decay=settings.weight_decay, fused=True)
+    steps_per_epoch = (len(train_x) + settings.batch_size - 1) // settings.batch_size
+    return _Loop(torch.compile(model) if settings.compile else model, train_x, data.train_y,
+                 one_hot(data.train_y), optimizer,
+                 _scheduler(optimizer, settings, steps_per_epoch), generator, precision,
+                 float(train_x.min()))
+
+
+def _epoch_line(record: dict[str, float]) -> str:
+    """An epoch in the log; its validation figures only when it was validated."""
+    validation = "" if math.isnan(record["val_loss"]) else (
+        f"val loss {record['val_loss']:.4f}  val acc {record['val_accuracy']:.4f}  ")
+    return (f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
+            f"{validation}{record['seconds']:.1f}s")
+
+
+def _progress_so_far(resume: Path | None, identity: dict[str, Any], model: nn.Module,
+                     loop: _Loop, settings: TrainSettings, log: Callable[[str], None]
+                     ) -> tuple[Progress, int]:
+    """The run's progress, put back from `resume` when it holds this run's state, and the
+    first epoch left to train."""
+    state = load_state(resume, identity, log) if resume is not None else None
+    if state is None:
+        return Progress(), 1
+    progress = restore(state, model, loop.optimizer, loop.scheduler, loop.generator)
+    log(f"resuming after epoch {len(progress.history)} from {resume}")
+    if progress.waited >= settings.patience:  # killed after its last epoch: all done
+        return progress, settings.max_epochs + 1
+    return progress, len(progress.history) + 1
+
+
 def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int,
           log: Callable[[str], None] = print,
           on_epoch: Callable[[dict[str, float]], None] | None = None,
@@ -220,30 +257,15 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
     generator = torch.Generator(device=device).manual_seed(seed)
     precision = choose_precision(device, settings.bf16, settings.channels_last)
     model = model.to(device=device, memory_format=precision.memory_format)
-    train_x = data.train_x.contiguous(memory_format=precision.memory_format)
     val_x = data.val_x.contiguous(memory_format=precision.memory_format)
-    # The fused kernel updates every parameter in one call: fewer small ops per step.
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
-                                  weight_decay=settings.weight_decay, fused=True)
-    steps_per_epoch = (len(train_x) + settings.batch_size - 1) // settings.batch_size
-    loop = _Loop(torch.compile(model) if settings.compile else model, train_x, data.train_y,
-                 one_hot(data.train_y), optimizer,
-                 _scheduler(optimizer, settings, steps_per_epoch), generator, precision,
-                 float(train_x.min()))
+    loop = _make_loop(model, data, settings, generator, precision)
     identity = run_identity(model, data, settings, seed, precision)
-    state = load_state(resume, identity, log) if resume is not None else None
-    progress = restore(state, model, optimizer, loop.scheduler, generator) \
-        if state is not None else Progress()
-    first_epoch = len(progress.history) + 1
-    if state is not None:
-        log(f"resuming after epoch {len(progress.history)} from {resume}")
-        if progress.waited >= settings.patience:  # killed after its last epoch: all done
-            first_epoch = settings.max_epochs + 1
+    progress, first_epoch = _progress_so_far(resume, identity, model, loop, settings, log)
     for epoch in range(first_epoch, settings.max_epochs + 1):
         sync(device)
         start = time.perf_counter()
         model.train()
-        lr = optimizer.param_groups[0]["lr"]
+        lr = loop.optimizer.param_groups[0]["lr"]
         train_loss, train_accuracy = _epoch(loop, settings)
         sync(device)
         seconds = time.perf_counter() - start  # the optimisation steps alone
@@ -253,23 +275,18 @@ def train(model: nn.Module, data: DeviceData, settings: TrainSettings, seed: int
         validated = epoch % settings.val_every == 0 or epoch == settings.max_epochs
         val_loss, val_accuracy = evaluate(model, val_x, data.val_y, settings.eval_batch_size,
                                           precision.bf16) if validated else (math.nan,) * 2
-        progress.history.append({
-            "epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
-            "val_loss": val_loss, "val_accuracy": val_accuracy, "lr": lr, "seconds": seconds,
-        })
-        log(f"epoch {epoch:3d}  train loss {train_loss:.4f}  "
-            + (f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  " if validated else "")
-            + f"{seconds:.1f}s")
+        record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
+                  "val_loss": val_loss, "val_accuracy": val_accuracy, "lr": lr,
+                  "seconds": seconds}
+        progress.history.append(record)
+        log(_epoch_line(record))
         if validated:
             if on_epoch is not None:
-                on_epoch(progress.history[-1])
-            if (val_accuracy, -val_loss) > progress.best_key:
-                progress.best_key, progress.best_epoch = (val_accuracy, -val_loss), epoch
-                progress.best_state = copy.deepcopy(model.state_dict())
-            progress.waited = epoch - progress.best_epoch
+                on_epoch(record)
+            progress.observe(epoch, val_accuracy, val_loss, model)
         if resume is not None:
-            save_state(resume, state_of(identity, model, optimizer, loop.scheduler, generator,
-                                        progress))
+            save_state(resume, state_of(identity, model, loop.optimizer, loop.scheduler,
+                                        generator, progress))
         if validated and progress.waited >= settings.patience:
             log(f"no better validation accuracy for {progress.waited} epochs: stopping")
             break

@@ -4,6 +4,7 @@ that finds the state of the same run."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,14 @@ class Progress:
     best_epoch: int = 0
     waited: int = 0  # epochs since the best validation accuracy
     train_seconds: float = 0.0
+
+    def observe(self, epoch: int, accuracy: float, loss: float, model: nn.Module) -> None:
+        """A validation after `epoch`: the best so far (highest accuracy, ties to the lower
+        loss) keeps its weights; `waited` counts the epochs since the best."""
+        if (accuracy, -loss) > self.best_key:
+            self.best_key, self.best_epoch = (accuracy, -loss), epoch
+            self.best_state = copy.deepcopy(model.state_dict())
+        self.waited = epoch - self.best_epoch
 
 
 def run_identity(model: nn.Module, data: DeviceData, settings: TrainSettings,

@@ -48,10 +48,10 @@ def train_run(*, architecture: str, regularisation: str, seed: int, train_npz: P
     `regularisation` is
     the variant's name, recorded with the results; `model_options` size the architecture.
     """
-    TrainSettings.from_dict(resolve(settings, chosen))  # a bad setting before any data
+    checked = TrainSettings.from_dict(resolve(settings, chosen))  # before any data is read
     data, split = load_training_data(train_npz, split_npz, device)
     run = RunSpec(regularisation, seed, settings, model_out, history_out, summary_out, resume)
-    summary = train_loaded(data, split, architecture, run, device, model_options, chosen)
+    summary = train_loaded(data, split, architecture, run, checked, device, model_options)
     Path(resume).unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return summary
 
@@ -80,21 +80,21 @@ def train_group(*, architecture: str, train_size: int, runs: list[RunSpec], trai
     finished ones' included, until every run of the group is written; a group run again
     puts a finished run back from it instead of training it again.
     """
-    for run in runs:  # a bad setting of any run before any data, or any training
-        TrainSettings.from_dict(resolve(run.settings, chosen))
+    # Every run's settings checked before any data is read or any run trained.
+    checked = [TrainSettings.from_dict(resolve(run.settings, chosen)) for run in runs]
     data, split = load_training_data(train_npz, split_npz, device, train_size=train_size)
-    summaries = [train_loaded(data, split, architecture, run, device, model_options, chosen)
-                 for run in runs]
+    summaries = [train_loaded(data, split, architecture, run, settings, device, model_options)
+                 for run, settings in zip(runs, checked, strict=True)]
     for run in runs:  # every run written: nothing left to resume
         Path(run.resume).unlink(missing_ok=True)
     return summaries
 
 
 def train_loaded(data: DeviceData, split: Split, architecture: str, run: RunSpec,
-                 device: torch.device, model_options: dict[str, Any] | None,
-                 chosen: dict[str, Any] | None) -> dict[str, Any]:
-    """Train `run` on data already on the device and write its three files."""
-    run_settings = TrainSettings.from_dict(resolve(run.settings, chosen))
+                 run_settings: TrainSettings, device: torch.device,
+                 model_options: dict[str, Any] | None) -> dict[str, Any]:
+    """Train `run` with its checked settings on data already on the device and write its
+    three files."""
     model_kwargs = {"dropout": run_settings.dropout, **(model_options or {})}
     torch.manual_seed(run.seed)  # the initial weights; shuffling and augmentation use it too
     model = create_model(architecture, **model_kwargs)

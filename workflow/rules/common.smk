@@ -189,6 +189,23 @@ def smallest_sized_runs(pattern):
     )
 
 
+def size_axis_summary():
+    """The smaller training sets' seeds and the epochs their runs train, by size, as the
+    documents quote them."""
+    sizes = config["sizes"]
+    epochs = {
+        str(n): sorted(
+            {
+                size_settings(config, reg, arch, n)["max_epochs"]
+                for arch in sizes["architectures"]
+                for reg in config["regularisations"]
+            }
+        )
+        for n in sizes["train_images"]
+    }
+    return {"seeds": len(sizes["seeds"]), "epochs": epochs}
+
+
 def reveal_js():
     return config["render"]["reveal_js"] or str(REPO / "node_modules" / "reveal.js")
 

@@ -59,21 +59,7 @@ rule tables:
             for arch in config["architectures"]
             for reg in config["regularisations"]
         ),
-        sizes=json.dumps(
-            {
-                "seeds": len(config["sizes"]["seeds"]),
-                "epochs": {
-                    str(n): sorted(
-                        {
-                            size_settings(config, reg, arch, n)["max_epochs"]
-                            for arch in config["sizes"]["architectures"]
-                            for reg in config["regularisations"]
-                        }
-                    )
-                    for n in config["sizes"]["train_images"]
-                },
-            }
-        ),
+        sizes=json.dumps(size_axis_summary()),
         command=COMMAND,
         outputs=lambda wildcards, output: named(output),
     shell:
