@@ -181,3 +181,21 @@ def test_a_chosen_mlp_is_not_worded_as_a_missing_one(tmp_path: Path) -> None:
     facts = _compute(cnn_only, {"architecture": "cnn", "regularisation": "augment", "seed": 1})
     assert not facts["architectures"]["mlp_chosen"]
     assert findings.word(facts)["convolution"].startswith("The study has no MLP baseline")
+
+
+def test_french_spacing_puts_narrow_spaces_where_french_typography_wants_them() -> None:
+    nnbsp = "\u202f"
+    assert wording.french_spacing("Résultat : 99,47 % ; « bien » ! Sûr ?") == (
+        f"Résultat{nnbsp}: 99,47{nnbsp}%{nnbsp}; «{nnbsp}bien{nnbsp}»{nnbsp}! Sûr{nnbsp}?")
+    # A colon inside a time or an address is no punctuation mark of the sentence.
+    assert wording.french_spacing("à 12:30, https://example.org") == "à 12:30, https://example.org"
+    assert wording.french_spacing("fin:") == f"fin{nnbsp}:"
+
+
+def test_display_names_name_keys_and_pairs_and_leave_unknown_keys_as_they_are() -> None:
+    names = {"architectures": {"lenet5": "LeNet-5"},
+             "regularisations": {"augment": "augmentation de données"}}
+    assert wording.display_name(names, "lenet5 + augment") == "LeNet-5 + augmentation de données"
+    assert wording.display_name(names, "augment") == "augmentation de données"
+    assert wording.display_name(names, "my_variant") == "my_variant"
+    assert wording.display_name({}, "lenet5 + none") == "lenet5 + none"
