@@ -106,16 +106,3 @@ def check_variants(config: dict[str, Any]) -> None:
     if unranged:
         raise ConfigError(f"{', '.join(unranged)} set to '{SEARCHED}' but search.space gives "
                           "no range for it; add one or give the setting a value.")
-
-
-def changes(config: dict[str, Any], variant: str) -> str:
-    """The variant's settings in a few words, e.g. 'dropout = 0.3, augment = true'."""
-    settings = config["variants"][variant]
-    if not settings:
-        return "nothing: the base settings"
-    def shown(value: Any) -> str:
-        if value == SEARCHED:
-            return "chosen by the search"
-        return str(value).lower() if isinstance(value, bool) else str(value)
-
-    return ", ".join(f"{key} = {shown(value)}" for key, value in settings.items())

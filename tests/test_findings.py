@@ -11,7 +11,8 @@ import yaml
 from conftest import effects_of, predictions_of, synthetic_study
 
 from study.io import write_json
-from study.reporting import findings, wording
+from study.reporting import findings, language
+from study.reporting.language import Language
 from study.reporting.tables import percent
 from study.run_files import RunFiles
 
@@ -135,13 +136,14 @@ def test_unknown_language_and_bad_wording_are_errors(tmp_path: Path, monkeypatch
     with pytest.raises(ValueError, match=r"no wording for language 'xx'.*en"):
         findings.word(facts, "xx")
     (tmp_path / "wording").mkdir()
+    number = {"decimal": ".", "thousands": ",", "minus": "-", "percent": "{}%"}
     (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({
-        "number": {"percent": "{}%"}, "text": {"a": 'He said "{{ best.variant }}"'}}))
-    monkeypatch.setattr(wording, "WORDING", tmp_path / "wording")
+        "number": number, "text": {"a": 'He said "{{ best.variant }}"'}}))
+    monkeypatch.setattr(language, "WORDING", tmp_path / "wording")
     with pytest.raises(ValueError, match="straight double quote"):
         findings.word(facts)
     (tmp_path / "wording" / "en.yml").write_text(yaml.safe_dump({
-        "number": {"percent": "{}%"}, "text": {"a": "{{ best.no_such_fact }}"}}))
+        "number": number, "text": {"a": "{{ best.no_such_fact }}"}}))
     with pytest.raises(Exception, match="no_such_fact"):
         findings.word(facts)
 
@@ -185,17 +187,17 @@ def test_a_chosen_mlp_is_not_worded_as_a_missing_one(tmp_path: Path) -> None:
 
 def test_french_spacing_puts_narrow_spaces_where_french_typography_wants_them() -> None:
     nnbsp = "\u202f"
-    assert wording.french_spacing("Résultat : 99,47 % ; « bien » ! Sûr ?") == (
+    assert language.french_spacing("Résultat : 99,47 % ; « bien » ! Sûr ?") == (
         f"Résultat{nnbsp}: 99,47{nnbsp}%{nnbsp}; «{nnbsp}bien{nnbsp}»{nnbsp}! Sûr{nnbsp}?")
     # A colon inside a time or an address is no punctuation mark of the sentence.
-    assert wording.french_spacing("à 12:30, https://example.org") == "à 12:30, https://example.org"
-    assert wording.french_spacing("fin:") == f"fin{nnbsp}:"
+    assert language.french_spacing("à 12:30, https://example.org") == "à 12:30, https://example.org"
+    assert language.french_spacing("fin:") == f"fin{nnbsp}:"
 
 
 def test_display_names_name_keys_and_pairs_and_leave_unknown_keys_as_they_are() -> None:
-    names = {"architectures": {"lenet5": "LeNet-5"},
-             "regularisations": {"augment": "augmentation de données"}}
-    assert wording.display_name(names, "lenet5 + augment") == "LeNet-5 + augmentation de données"
-    assert wording.display_name(names, "augment") == "augmentation de données"
-    assert wording.display_name(names, "my_variant") == "my_variant"
-    assert wording.display_name({}, "lenet5 + none") == "lenet5 + none"
+    french = Language("fr", {}, {"architectures": {"lenet5": "LeNet-5"},
+                                 "regularisations": {"augment": "augmentation de données"}}, {})
+    assert french.name("lenet5 + augment") == "LeNet-5 + augmentation de données"
+    assert french.name("augment") == "augmentation de données"
+    assert french.name("my_variant") == "my_variant"
+    assert Language("en", {}, {}, {}).name("lenet5 + none") == "lenet5 + none"

@@ -8,7 +8,10 @@ import pytest
 
 from study.evaluation.statistics import mcnemar
 from study.evaluation.test_set import test_metrics as compute_test_metrics
-from study.reporting.tables import summarise
+from study.reporting.language import Language
+from study.reporting.tables import summarise, summary_table
+
+ENGLISH = Language.load("en")
 
 
 def runs_frame() -> pd.DataFrame:
@@ -25,16 +28,16 @@ def runs_frame() -> pd.DataFrame:
 
 def test_summary_mean_std_and_interval() -> None:
     summary = summarise(runs_frame())
-    mlp = summary[summary.architecture == "mlp"].iloc[0]
-    assert mlp.seeds == 2
+    assert summary[summary.architecture == "mlp"].iloc[0].seeds == 2
+    mlp = summary_table(summary, ENGLISH).iloc[0]
     assert mlp["Validation accuracy (%)"] == "98.05 ± 0.07"
     assert mlp["95% interval (%)"] == "n/a"  # no analysis given
     # The interval is the analysis' one of the error (seeds and test images counted),
     # turned into one of the accuracy, never clipped.
     errors = pd.DataFrame({"architecture": ["mlp"], "regularisation": ["none"],
                            "train_images": [1000], "low": [0.018], "high": [0.0205]})
-    mlp = summarise(runs_frame(), errors)
-    assert mlp[mlp.architecture == "mlp"].iloc[0]["95% interval (%)"] == "97.95 – 98.20"
+    mlp = summary_table(summarise(runs_frame(), errors), ENGLISH).iloc[0]
+    assert mlp["95% interval (%)"] == "97.95 – 98.20"
 
 
 def test_mcnemar_exact() -> None:
@@ -66,7 +69,7 @@ def test_error_analysis_counts_pairs_and_known_label_errors(tmp_path) -> None:
     predicted[[947, 1621, 5]] = 3  # two of the known label errors, one other image
     predicted[[14, 24]] = 9  # two 4s taken for 9s
     save_npz(tmp_path / "predictions.npz", labels=labels, predicted=predicted)
-    table, summary = error_analysis(tmp_path / "predictions.npz")
+    table, summary = error_analysis(tmp_path / "predictions.npz", ENGLISH)
     assert summary == {"errors": "5", "on_label_errors": "2", "label_errors": "15",
                        "label_error_points": "0.15", "top_pair": "4 taken for 9 (2 images)"}
     assert table.iloc[0].tolist() == ["4", "9", "2"] and len(table) == 4
@@ -119,17 +122,17 @@ def test_regularisation_grid_folds_the_table_and_stars_significant_cells() -> No
     from study.reporting.tables import regularisation_grid
 
     effects = pd.DataFrame([
-        {"Architecture": "mlp", "Variant": "dropout", "Verdict": "helps", "change": -0.20,
-         "train_images": 1000},
-        {"Architecture": "mlp", "Variant": "augment", "Verdict": "unclear", "change": -0.03,
-         "train_images": 1000},
-        {"Architecture": "lenet5", "Variant": "augment", "Verdict": "hurts", "change": 0.40,
-         "train_images": 1000},
-        {"Architecture": "lenet5", "Variant": "dropout", "Verdict": "helps", "change": -0.1,
-         "train_images": 54000},  # another size: not in the grid of the smallest
+        {"architecture": "mlp", "regularisation": "dropout", "verdict": "helps",
+         "change": -0.0020, "train_images": 1000},
+        {"architecture": "mlp", "regularisation": "augment", "verdict": "unclear",
+         "change": -0.0003, "train_images": 1000},
+        {"architecture": "lenet5", "regularisation": "augment", "verdict": "hurts",
+         "change": 0.0040, "train_images": 1000},
+        {"architecture": "lenet5", "regularisation": "dropout", "verdict": "helps",
+         "change": -0.001, "train_images": 54000},  # another size: not in the grid
     ])
     grid = regularisation_grid(effects, ["mlp", "lenet5", "deotte_cnn"],
-                               ["none", "dropout", "augment"])
+                               ["none", "dropout", "augment"], ENGLISH)
     assert list(grid.columns) == ["Architecture", "dropout", "augment"]
     assert grid.values.tolist() == [["mlp", "-0.20*", "-0.03"], ["lenet5", "", "+0.40*"]]
 
@@ -141,7 +144,7 @@ def test_best_per_architecture_is_chosen_on_validation() -> None:
     frame = pd.concat([frame, frame.assign(regularisation="augment",
                                            val_accuracy=frame.val_accuracy - 0.001,
                                            test_accuracy=0.999)])
-    table = best_per_architecture(summarise(frame))
+    table = best_per_architecture(summarise(frame), ENGLISH)
     # `augment` wins on test for both, `none` on validation: the table follows validation.
     assert table["Best variant on validation"].tolist() == ["none", "none"]
     assert table["Architecture"].tolist() == ["mlp", "lenet5"]
@@ -153,7 +156,7 @@ def test_search_table_gives_each_architectures_choice() -> None:
     chosen = {"architecture": "mlp", "lr": 0.00312, "weight_decay": 0.0004, "trials": 5,
               "pruned": 1, "max_epochs": 2, "train_images": 10000, "val_accuracy": 0.9712,
               "space": {"lr": [0.0003, 0.01], "weight_decay": [1e-5, 0.1]}}
-    row = search_table([chosen]).iloc[0].to_dict()
+    row = search_table([chosen], ENGLISH).iloc[0].to_dict()
     assert row == {"Architecture": "mlp", "Trials": "6 (1 pruned)",
                    "Each trial": "2 epoch(s), 10,000 images",
                    "Learning rate (range)": "0.0031 (0.0003–0.01)",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from study.evaluation.statistics import ALPHA, correct_on_test, holm, mcnemar
+from study.evaluation.statistics import ALPHA, correct_on_test, mcnemar
 from study.io import read_json, write_text
 from study.reporting.tables import comparisons, errors_on_known_labels
 from study.reporting.tables import summarise as summarise_variants
@@ -51,10 +51,8 @@ def best_finding(runs: pd.DataFrame, summary: pd.DataFrame, best: dict[str, Any]
     runner = others.iloc[0] if len(others) else None
     top_test = summary.sort_values("test", ascending=False, kind="stable").iloc[0]
     # The tables' paired tests: the best run against the same-seed run of every other variant.
-    tests = comparisons(runs, best, correct).rename(columns={"Variant": "variant"})
-    tests["p_holm"] = holm(tests.p)
-    beaten = tests[(tests.p_holm < ALPHA)
-                   & (tests["Only best right"] > tests["Only this right"])]
+    tests = comparisons(runs, best, correct)
+    beaten = tests[(tests.p_holm < ALPHA) & (tests.only_best > tests.only_this)]
     closest = tests.sort_values("p", ascending=False, kind="stable").iloc[0] \
         if len(tests) else None
     return {

@@ -6,6 +6,7 @@ best.json before any test figure is read); test numbers are only reported here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ import pandas as pd
 from study.data.mnist import known_label_errors
 from study.evaluation.statistics import holm, mcnemar
 from study.io import read_json
+from study.reporting.language import Language
 from study.reporting.reproducibility import PRECISION_COLUMNS
 from study.run_files import RunFiles, run_key
+from study.schema import SEARCHED
 
-# How the tables and the report name the settings a search may choose.
-SETTING_NAMES = {"lr": "learning rate", "weight_decay": "weight decay"}
 RUN_COLUMNS = ["architecture", "regularisation", "seed", "parameters", "multiply_adds",
                "lr", "weight_decay", "epochs", "best_epoch",
                "val_accuracy", "val_loss", "test_accuracy", "test_errors", "macro_f1",
@@ -40,10 +41,10 @@ def percent(x: float) -> str:
     return f"{100 * x:.2f}"
 
 
-def mean_std(values: pd.Series) -> str:
+def mean_std(values: pd.Series, lang: Language) -> str:
     if len(values) < 2:
-        return percent(values.mean())
-    return f"{percent(values.mean())} ± {percent(values.std(ddof=1))}"
+        return lang.percent(values.mean())
+    return f"{lang.percent(values.mean())} ± {lang.percent(values.std(ddof=1))}"
 
 
 def accuracy_interval(errors: pd.DataFrame | None, architecture: str, regularisation: str,
@@ -61,7 +62,7 @@ def accuracy_interval(errors: pd.DataFrame | None, architecture: str, regularisa
 
 def summarise(runs: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean and spread over seeds of every (architecture, regularisation), with the interval
-    of `errors` (the analysis' errors.csv) where it is given."""
+    of `errors` (the analysis' errors.csv) where it is given (NaN where not)."""
     rows = []
     for (arch, reg), group in runs.groupby(["architecture", "regularisation"], sort=False):
         ci = accuracy_interval(errors, arch, reg, int(group.n_train.iloc[0]))
@@ -70,24 +71,43 @@ def summarise(runs: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.Data
             "val_mean": group["val_accuracy"].mean(),
             "test_mean": group["test_accuracy"].mean(),
             "test_std": group["test_accuracy"].std(ddof=1) if len(group) > 1 else float("nan"),
-            "Validation accuracy (%)": mean_std(group["val_accuracy"]),
-            "Test accuracy (%)": mean_std(group["test_accuracy"]),
-            "95% interval (%)": f"{percent(ci[0])} – {percent(ci[1])}" if ci else "n/a",
-            "Epochs": f"{group['epochs'].mean():.1f}",
-            "Training (s)": f"{group['train_seconds'].mean():.1f}",
+            "ci_low": ci[0] if ci else float("nan"), "ci_high": ci[1] if ci else float("nan"),
+            "epochs": group["epochs"].mean(), "train_seconds": group["train_seconds"].mean(),
             "errors": group["test_errors"].mean(), "params": group["parameters"].iloc[0],
+            "val_accuracies": group["val_accuracy"].tolist(),
+            "test_accuracies": group["test_accuracy"].tolist(),
         })
     return pd.DataFrame(rows)
 
 
-def p_value(p: float) -> str:
-    return "< 0.0001" if p < 1e-4 else f"{p:.2g}"
+def summary_table(summary: pd.DataFrame, lang: Language) -> pd.DataFrame:
+    """The summary of every (architecture, regularisation) as the documents print it."""
+    c = functools.partial(_column, lang)
+    return pd.DataFrame({
+        c("architecture"): summary.architecture.map(lang.name),
+        c("regularisation"): summary.regularisation.map(lang.name),
+        c("seeds"): summary.seeds.astype(str),
+        c("validation_accuracy"): summary.val_accuracies.map(
+            lambda v: mean_std(pd.Series(v), lang)),
+        c("test_accuracy"): summary.test_accuracies.map(
+            lambda v: mean_std(pd.Series(v), lang)),
+        c("interval"): [lang.label("not_available") if pd.isna(low) else
+                        f"{lang.percent(low)} – {lang.percent(high)}"
+                        for low, high in zip(summary.ci_low, summary.ci_high, strict=True)],
+        c("epochs"): summary.epochs.map(lambda e: lang.fixed(e, 1)),
+        c("training_seconds"): summary.train_seconds.map(lambda e: lang.fixed(e, 1)),
+    })
+
+
+def _column(lang: Language, key: str) -> str:
+    return lang.label(f"columns.{key}")
 
 
 def comparisons(runs: pd.DataFrame, best: dict[str, Any],
                 correct: Callable[[Any], np.ndarray]) -> pd.DataFrame:
     """The best run against the same-seed run of every other variant; `correct(run)` says
-    which test images a run classifies correctly."""
+    which test images a run classifies correctly. One row per other variant: its test
+    accuracy, the images only the best run or only it gets right, McNemar's p and Holm's."""
     reference = correct(best)
     rows = []
     others = runs[(runs.seed == best["seed"]) & ~((runs.architecture == best["architecture"])
@@ -95,87 +115,131 @@ def comparisons(runs: pd.DataFrame, best: dict[str, Any],
                                                      == best["regularisation"]))]
     for _, other in others.iterrows():
         only_best, only_other, p = mcnemar(reference, correct(other))
-        rows.append({"Variant": f"{other.architecture} + {other.regularisation}",
-                     "Test accuracy (%)": percent(other.test_accuracy),
-                     "Only best right": only_best, "Only this right": only_other,
-                     "McNemar p": p_value(p), "p": p})
-    table = pd.DataFrame(rows, columns=["Variant", "Test accuracy (%)", "Only best right",
-                                        "Only this right", "McNemar p", "p"])
-    table.insert(5, "Holm p", holm(table.p).map(p_value))
+        rows.append({"variant": f"{other.architecture} + {other.regularisation}",
+                     "test_accuracy": other.test_accuracy, "only_best": only_best,
+                     "only_this": only_other, "p": p})
+    table = pd.DataFrame(rows, columns=["variant", "test_accuracy", "only_best", "only_this",
+                                        "p"])
+    table["p_holm"] = holm(table.p)
     return table
 
 
-EFFECT_COLUMNS = ["Architecture", "Variant", "Training images", "Seeds",
-                  "Change of the test error (points)", "Relative change (%)", "Holm p",
-                  "Verdict", "Detectable (points)"]
+def comparison_table(compared: pd.DataFrame, lang: Language) -> pd.DataFrame:
+    """The best run's paired tests as the documents print them."""
+    c = functools.partial(_column, lang)
+    return pd.DataFrame({
+        c("variant"): compared.variant.map(lang.name),
+        c("test_accuracy"): compared.test_accuracy.map(lang.percent),
+        c("only_best"): compared.only_best.astype(str),
+        c("only_this"): compared.only_this.astype(str),
+        c("mcnemar_p"): compared.p.map(lang.p_value),
+        c("holm_p"): compared.p_holm.map(lang.p_value),
+    }, columns=[c(k) for k in ("variant", "test_accuracy", "only_best", "only_this",
+                               "mcnemar_p", "holm_p")])
 
 
-def regularisation_table(effects: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+EFFECT_COLUMNS = ["architecture", "variant", "training_images", "seeds", "change", "relative",
+                  "holm_p", "verdict", "detectable"]
+
+
+def ordered_effects(effects: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """The analysis' comparisons (effects.csv) in the tables' order: architecture, variant,
+    size."""
+    keys = [(order[a], order[r], n) for a, r, n in zip(
+        effects.architecture, effects.regularisation, effects.train_images, strict=True)]
+    return effects.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
+
+
+def regularisation_table(effects: pd.DataFrame, lang: Language) -> pd.DataFrame:
     """Each variant against `none` of the same architecture, size and seeds (the analysis'
     effects.csv): the change of the test error in points with its 95% interval, the same
     relative to `none`'s error, Holm's p, the verdict and the smallest change the design
-    detects (80% power); `change` (points) and `train_images` are kept for the views below,
-    not printed."""
-    def signed(x: float) -> str:
-        return f"{x:+.2f}"
+    detects (80% power)."""
+    def signed(x: float, digits: int = 2) -> str:
+        return lang.fixed(x, digits, sign=True)
 
-    rows = [{
-        "Architecture": row.architecture, "Variant": row.regularisation,
-        "Training images": f"{row.train_images:,}", "Seeds": str(row.seeds),
-        "Change of the test error (points)":
-            f"{signed(100 * row.change)} [{signed(100 * row.low)}, {signed(100 * row.high)}]",
-        "Relative change (%)": "n/a" if pd.isna(row.relative) else
-            f"{100 * row.relative:+.0f} [{100 * row.relative_low:+.0f}, "
-            f"{100 * row.relative_high:+.0f}]",
-        "Holm p": p_value(row.p_holm), "Verdict": row.verdict,
-        "Detectable (points)": f"{100 * row.detectable:.2f}",
-        "change": 100 * row.change, "train_images": row.train_images,
-        "_order": (order[row.architecture], order[row.regularisation], row.train_images),
-    } for row in effects.itertuples()]
-    frame = pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "change", "train_images", "_order"])
-    return frame.sort_values("_order").drop(columns="_order")
+    rows = [[
+        lang.name(row.architecture), lang.name(row.regularisation),
+        lang.integer(row.train_images), str(row.seeds),
+        f"{signed(100 * row.change)} [{signed(100 * row.low)}, {signed(100 * row.high)}]",
+        lang.label("not_available") if pd.isna(row.relative) else
+        f"{signed(100 * row.relative, 0)} [{signed(100 * row.relative_low, 0)}, "
+        f"{signed(100 * row.relative_high, 0)}]",
+        lang.p_value(row.p_holm), lang.label(f"verdicts.{row.verdict}"),
+        lang.fixed(100 * row.detectable),
+    ] for row in effects.itertuples()]
+    return pd.DataFrame(rows, columns=[_column(lang, k) for k in EFFECT_COLUMNS])
 
 
 def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
-                        regularisations: list[str]) -> pd.DataFrame:
+                        regularisations: list[str], lang: Language) -> pd.DataFrame:
     """The regularisation table at its smallest training set, folded for a slide: one row
     per architecture, one column per variant, each cell the change of the test error
     against `none` in points, starred when significant."""
     if effects.empty:
         return pd.DataFrame()
     smallest = effects[effects.train_images == effects.train_images.min()]
-    cells = {(row.Architecture, row.Variant):
-             f"{row.change:+.2f}" + ("*" if row.Verdict in ("helps", "hurts") else "")
+    cells = {(row.architecture, row.regularisation):
+             lang.fixed(100 * row.change, sign=True)
+             + ("*" if row.verdict in ("helps", "hurts") else "")
              for row in smallest.itertuples()}
     variants = [r for r in regularisations if any(v == r for _, v in cells)]
-    return pd.DataFrame([{"Architecture": a, **{v: cells.get((a, v), "") for v in variants}}
+    return pd.DataFrame([{_column(lang, "architecture"): lang.name(a),
+                          **{lang.name(v): cells.get((a, v), "") for v in variants}}
                          for a in architectures if any(k[0] == a for k in cells)])
 
 
-def best_per_architecture(summary: pd.DataFrame) -> pd.DataFrame:
+def best_per_architecture(summary: pd.DataFrame, lang: Language) -> pd.DataFrame:
     """Each architecture's variant with the best mean validation accuracy, and its test
     accuracy: the architecture comparison at a glance."""
     best = summary.loc[summary.groupby("architecture", sort=False).val_mean.idxmax()]
-    return pd.DataFrame({"Architecture": best.architecture,
-                         "Best variant on validation": best.regularisation,
-                         "Validation (%)": best["Validation accuracy (%)"],
-                         "Test (%)": best["Test accuracy (%)"]})
+    c = functools.partial(_column, lang)
+    return pd.DataFrame({
+        c("architecture"): best.architecture.map(lang.name),
+        c("best_variant"): best.regularisation.map(lang.name),
+        c("validation"): best.val_accuracies.map(lambda v: mean_std(pd.Series(v), lang)),
+        c("test"): best.test_accuracies.map(lambda v: mean_std(pd.Series(v), lang))})
 
 
-def search_table(searches: list[dict[str, Any]]) -> pd.DataFrame:
+def search_table(searches: list[dict[str, Any]], lang: Language) -> pd.DataFrame:
     """One row per architecture: the search's budget and the values it chose."""
+    c = functools.partial(_column, lang)
     rows = []
     for chosen in searches:
-        row = {"Architecture": chosen["architecture"],
-               "Trials": f"{chosen['trials'] + chosen['pruned']} ({chosen['pruned']} pruned)",
-               "Each trial": f"{chosen['max_epochs']} epoch(s), "
-                             f"{chosen['train_images']:,} images"}
+        row = {c("architecture"): lang.name(chosen["architecture"]),
+               c("trials"): lang.label("cells.trials",
+                                       trials=chosen["trials"] + chosen["pruned"],
+                                       pruned=chosen["pruned"]),
+               c("each_trial"): lang.label("cells.each_trial", epochs=chosen["max_epochs"],
+                                           images=lang.integer(chosen["train_images"]))}
         for key, (low, high) in chosen["space"].items():
-            name = SETTING_NAMES.get(key, key).capitalize()
-            row[f"{name} (range)"] = f"{chosen[key]:.2g} ({low:g}–{high:g})"
-        row["Best trial, validation (%)"] = percent(chosen["val_accuracy"])
+            name = setting_name(key, lang)
+            row[lang.label("columns.range", setting=name[:1].upper() + name[1:])] = (
+                f"{lang.general(chosen[key])} ({lang.general(low, 6)}–{lang.general(high, 6)})")
+        row[c("best_trial")] = lang.percent(chosen["val_accuracy"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def variant_changes(settings: dict[str, Any], lang: Language) -> str:
+    """A variant's settings in a few words, e.g. 'dropout = 0.3, augment = true'."""
+    if not settings:
+        return lang.label("cells.base_settings")
+
+    def shown(value: Any) -> str:
+        if value == SEARCHED:
+            return lang.label("cells.searched")
+        if isinstance(value, bool):
+            return str(value).lower()
+        return lang.general(value, 6) if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{key} = {shown(value)}" for key, value in settings.items())
+
+
+def setting_name(key: str, lang: Language) -> str:
+    """How the documents name a setting the search may choose ('learning rate')."""
+    names = lang.labels.get("settings", {})
+    return names.get(key, key)
 
 
 def errors_on_known_labels(labels: np.ndarray, predicted: np.ndarray) -> tuple[int, int, int]:
@@ -185,7 +249,8 @@ def errors_on_known_labels(labels: np.ndarray, predicted: np.ndarray) -> tuple[i
     return int(wrong.sum()), int(wrong[known].sum()), len(known)
 
 
-def error_analysis(predictions: Path, top: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:
+def error_analysis(predictions: Path, lang: Language, top: int = 5
+                   ) -> tuple[pd.DataFrame, dict[str, str]]:
     """A run's most confused (true, predicted) pairs, and how many of its errors fall on the
     test images whose label is known to be wrong, from its predictions (npz)."""
     with np.load(predictions) as f:
@@ -194,17 +259,20 @@ def error_analysis(predictions: Path, top: int = 5) -> tuple[pd.DataFrame, dict[
     pairs = (pd.DataFrame({"true": labels[wrong], "predicted": predicted[wrong]})
              .value_counts().rename("count").reset_index()
              .sort_values(["count", "true", "predicted"], ascending=[False, True, True]))
-    table = pd.DataFrame({"True digit": pairs.true.astype(str),
-                          "Predicted as": pairs.predicted.astype(str),
-                          "Test images": pairs["count"].astype(str)}).head(top)
+    c = functools.partial(_column, lang)
+    table = pd.DataFrame({c("true_digit"): pairs.true.astype(str),
+                          c("predicted_as"): pairs.predicted.astype(str),
+                          c("test_images"): pairs["count"].astype(str)}).head(top)
     errors, on_label_errors, label_errors = errors_on_known_labels(labels, predicted)
     return table, {
         "errors": str(errors),
         "on_label_errors": str(on_label_errors),
         "label_errors": str(label_errors),
-        "label_error_points": f"{100 * label_errors / len(labels):.2f}",
-        "top_pair": (f"{pairs.true.iloc[0]} taken for {pairs.predicted.iloc[0]} "
-                     f"({pairs['count'].iloc[0]} images)") if len(pairs) else "none",
+        "label_error_points": lang.fixed(100 * label_errors / len(labels)),
+        "top_pair": lang.label("phrases.top_pair", true=pairs.true.iloc[0],
+                               predicted=pairs.predicted.iloc[0],
+                               count=pairs["count"].iloc[0]) if len(pairs)
+        else lang.label("none"),
     }
 
 
@@ -224,28 +292,31 @@ def training_throughput(runs: pd.DataFrame, variants: dict[str, dict[str, Any]])
                       for arch in runs.architecture.unique()})
 
 
-def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any]) -> pd.DataFrame:
+def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any], lang: Language
+                   ) -> pd.DataFrame:
     """The ensemble's members with their own accuracies, then the ensemble's."""
     by_run = runs.set_index(["architecture", "regularisation", "seed"])
-    rows = [{"Model": f"{m['architecture']} + {m['regularisation']}, seed {m['seed']}",
-             "Validation (%)": percent(m["val_accuracy"]),
-             "Test (%)": percent(by_run.loc[run_key(m), "test_accuracy"]),
-             "Test errors": str(by_run.loc[run_key(m), "test_errors"])}
+    c = functools.partial(_column, lang)
+    rows = [{c("model"): lang.label("cells.member", variant=lang.name(
+                 f"{m['architecture']} + {m['regularisation']}"), seed=m["seed"]),
+             c("validation"): lang.percent(m["val_accuracy"]),
+             c("test"): lang.percent(by_run.loc[run_key(m), "test_accuracy"]),
+             c("test_errors"): str(by_run.loc[run_key(m), "test_errors"])}
             for m in ensemble["members"]]
-    rows.append({"Model": f"Ensemble of these {len(rows)} (mean of their softmax outputs)",
-                 "Validation (%)": "", "Test (%)": percent(ensemble["test_accuracy"]),
-                 "Test errors": str(ensemble["test_errors"])})
+    rows.append({c("model"): lang.label("cells.ensemble", n=len(rows)),
+                 c("validation"): "", c("test"): lang.percent(ensemble["test_accuracy"]),
+                 c("test_errors"): str(ensemble["test_errors"])})
     return pd.DataFrame(rows)
 
 
-def given_table(runs: pd.DataFrame) -> pd.DataFrame:
+def given_table(runs: pd.DataFrame, lang: Language) -> pd.DataFrame:
     """One row per architecture: the learning rate and weight decays its runs took, when no
     search chose them (the config gave them)."""
     def values(column: pd.Series) -> str:
-        return ", ".join(f"{v:.2g}" for v in sorted(column.unique()))
+        return ", ".join(lang.general(v) for v in sorted(column.unique()))
 
-    return pd.DataFrame([{"Architecture": arch, "Learning rate": values(group.lr),
-                          "Weight decay": values(group.weight_decay)}
+    c = functools.partial(_column, lang)
+    return pd.DataFrame([{c("architecture"): lang.name(arch),
+                          c("learning_rate"): values(group.lr),
+                          c("weight_decay"): values(group.weight_decay)}
                          for arch, group in runs.groupby("architecture", sort=False)])
-
-

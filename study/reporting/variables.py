@@ -9,100 +9,88 @@ import numpy as np
 import pandas as pd
 
 from study.provenance import code_version
+from study.reporting.language import Language
 from study.reporting.reproducibility import precision_sentence
-from study.reporting.tables import SETTING_NAMES, accuracy_interval, percent
+from study.reporting.tables import accuracy_interval, setting_name
 
 if TYPE_CHECKING:  # the tables job passes its results; importing it here would loop
     from study.reporting.write_tables import StudyResults
 
 
-def search_variables(searches: list[dict[str, Any]]) -> dict[str, str]:
+def search_variables(searches: list[dict[str, Any]], lang: Language) -> dict[str, str]:
     """The search in a few words for the report and the slides, or what the runs took
     where nothing was searched."""
     if not searches:
-        return {
-            "summary": "This study searched nothing: every run took the learning rate and the "
-                       "weight decay its config gives.",
-            "caption": "Learning rate and weight decay of each architecture's runs, as the "
-                       "config gives them (no search).",
-            "short": "Learning rate and weight decay: given by the config",
-        }
+        return {key: lang.label(f"phrases.given_{key}")
+                for key in ("summary", "caption", "short")}
     first = searches[0]
-    settings = " and ".join(f"{SETTING_NAMES.get(k, k)} ({low:g} to {high:g})"
-                            for k, (low, high) in first["space"].items())
-    trials = first["trials"] + first["pruned"]
-    budget = f"{first['max_epochs']} epoch(s) on {first['train_images']:,} images"
+    settings = lang.listing([
+        lang.label("phrases.searched_setting", setting=setting_name(k, lang),
+                   low=lang.general(low, 6), high=lang.general(high, 6))
+        for k, (low, high) in first["space"].items()])
+    budget = lang.label("phrases.trial_budget", epochs=first["max_epochs"],
+                        images=lang.integer(first["train_images"]))
     return {
-        "summary": f"This study searched the {settings} with {trials} trials per "
-                   f"architecture, each of {budget}. Every run of an architecture then takes "
-                   "its learning rate; the variants that use weight decay take its weight "
-                   "decay, while the others keep none.",
-        "caption": "Hyper-parameter search per architecture: trials run, the budget of each, "
-                   "the values chosen (with the range searched) and the best trial's "
-                   "validation accuracy.",
-        "short": "Learning rate and weight decay: Optuna search on validation, per "
-                 "architecture",
+        "summary": lang.label("phrases.search_summary", settings=settings, budget=budget,
+                              trials=first["trials"] + first["pruned"]),
+        "caption": lang.label("phrases.search_caption"),
+        "short": lang.label("phrases.search_short"),
     }
 
 
-def regularisation_findings(effects: pd.DataFrame) -> dict[str, str]:
+def regularisation_findings(effects: pd.DataFrame, lang: Language) -> dict[str, str]:
     """Which variant helped or hurt which architecture at which size, significantly after
     Holm's correction, as lists the report can print ('augment on lenet5 at 1,000 images
     (-2.10 points of error), ...' or 'none')."""
-    def listed(verdict_name: str) -> str:
-        chosen = effects[effects.Verdict == verdict_name]
-        items = [f"{row.Variant} on {row.Architecture} at {row.train_images:,} images "
-                 f"({row.change:+.2f} points of error)" for row in chosen.itertuples()]
-        return ", ".join(items) if items else "none"
+    def listed(verdict: str) -> str:
+        chosen = effects[effects.verdict == verdict]
+        items = [lang.label("phrases.effect", variant=lang.name(row.regularisation),
+                            architecture=lang.name(row.architecture),
+                            images=lang.integer(row.train_images),
+                            change=lang.fixed(100 * row.change, sign=True))
+                 for row in chosen.itertuples()]
+        return ", ".join(items) if items else lang.label("none")
 
-    return {"helps": str(int((effects.Verdict == "helps").sum())),
-            "hurts": str(int((effects.Verdict == "hurts").sum())),
+    return {"helps": str(int((effects.verdict == "helps").sum())),
+            "hurts": str(int((effects.verdict == "hurts").sum())),
             "compared": str(len(effects)),
             "helped_list": listed("helps"), "hurt_list": listed("hurts")}
 
-def listing(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-
-def size_variables(axis: dict[str, Any], full_size: int) -> dict[str, str]:
+def size_variables(axis: dict[str, Any], full_size: int, lang: Language) -> dict[str, str]:
     """The size axis in a few words: its sizes (the whole split last), the epochs of the
     smaller ones and their seeds; `axis` is {"seeds": n, "epochs": {size: [epochs, ...]}}."""
     smaller = sorted(int(n) for n in axis["epochs"])
-    epochs = ["–".join(str(e) for e in sorted({min(axis["epochs"][str(n)]),
-                                                 max(axis["epochs"][str(n)])}))
-              + f" on {n:,} images" for n in smaller]
+    epochs = [lang.label("phrases.epochs_on", images=lang.integer(n), epochs="–".join(
+        str(e) for e in sorted({min(axis["epochs"][str(n)]), max(axis["epochs"][str(n)])})))
+        for n in smaller]
     seeds = int(axis["seeds"])
-    return {"sizes": listing([f"{n:,}" for n in [*smaller, full_size]]),
-            "smallest": f"{smaller[0]:,}", "epochs": listing(epochs),
-            "seed_count": counted(seeds, "seed")}
+    return {"sizes": lang.listing([lang.integer(n) for n in [*smaller, full_size]]),
+            "smallest": lang.integer(smaller[0]), "epochs": lang.listing(epochs),
+            "seed_count": lang.count(seeds, lang.label("nouns.seed"))}
 
 
-def counted(n: int, noun: str) -> str:
-    """'1 seed', '2 seeds'."""
-    return f"{n} {noun}" + ("s" if n != 1 else "")
-
-
-def run_variables(r: StudyResults, max_epochs: int, command: str) -> dict[str, str]:
+def run_variables(r: StudyResults, max_epochs: int, command: str, lang: Language
+                  ) -> dict[str, str]:
     """The study's runs in a few words: what was trained, how often, where and how long."""
     runs, seeds = r.runs, r.runs.seed.nunique()
     return {
         "command": command,
-        "architectures": ", ".join(r.architectures),
-        "regularisations": ", ".join(r.variants),
+        "architectures": ", ".join(map(lang.name, r.architectures)),
+        "regularisations": ", ".join(map(lang.name, r.variants)),
         "seeds": str(seeds), "runs": str(len(runs)),
-        "run_count": counted(len(runs), "training run"),
-        "seed_count": counted(seeds, "seed"),
+        "run_count": lang.count(len(runs), lang.label("nouns.run")),
+        "seed_count": lang.count(seeds, lang.label("nouns.seed")),
         "max_epochs": str(max_epochs),
         "device": str(runs.device_name.iloc[0]),
         "threads": str(int(runs.threads.max())),
         "precision": precision_sentence(runs),
         "code_version": code_version(),
-        "train_minutes": f"{runs.train_seconds.sum() / 60:.1f}",
+        "train_minutes": lang.fixed(runs.train_seconds.sum() / 60, 1),
     }
 
 
-def best_variables(r: StudyResults, variant: pd.Series) -> dict[str, str]:
+def best_variables(r: StudyResults, variant: pd.Series, lang: Language) -> dict[str, str]:
     """The variant chosen on validation (`variant`, its row of the summary) and its best
     run, with the 95% interval of its test accuracy from the analysis."""
     best, metrics, runs = r.best, r.best_metrics, r.runs
@@ -110,23 +98,27 @@ def best_variables(r: StudyResults, variant: pd.Series) -> dict[str, str]:
                            int(runs.n_train.max()))
     params = runs.groupby("architecture", sort=False).first().parameters[best["architecture"]]
     return {
-        "variant": f"{best['architecture']} + {best['regularisation']}",
-        "architecture": best["architecture"], "regularisation": best["regularisation"],
-        "val_accuracy": f"{percent(variant.val_mean)}%",
-        "test_accuracy": f"{percent(variant.test_mean)}%",
-        "test_accuracy_std": "n/a (one seed)" if np.isnan(variant.test_std)
-        else percent(variant.test_std),
-        "test_accuracy_ci": f"{percent(ci[0])}–{percent(ci[1])}%" if ci else "n/a",
+        "variant": lang.name(f"{best['architecture']} + {best['regularisation']}"),
+        "architecture": lang.name(best["architecture"]),
+        "regularisation": lang.name(best["regularisation"]),
+        "val_accuracy": lang.pct(variant.val_mean),
+        "test_accuracy": lang.pct(variant.test_mean),
+        "test_accuracy_std": lang.label("one_seed") if np.isnan(variant.test_std)
+        else lang.percent(variant.test_std),
+        "test_accuracy_ci": lang.number["percent"].format(
+            lang.label("interval", low=lang.percent(ci[0]), high=lang.percent(ci[1])))
+        if ci else lang.label("not_available"),
         "seed": str(best["seed"]),
-        "run_test_accuracy": f"{percent(metrics['test_accuracy'])}%",
+        "run_test_accuracy": lang.pct(metrics["test_accuracy"]),
         "test_errors": str(metrics["test_errors"]),
-        "macro_f1": f"{metrics['macro_f1']:.4f}",
-        "params": f"{params / 1e6:.2f} M",
+        "macro_f1": lang.fixed(metrics["macro_f1"], 4),
+        "params": lang.label("million", lang.fixed(params / 1e6)),
     }
 
 
 def study_variables(r: StudyResults, max_epochs: int, command: str,
-                    errors: dict[str, str], axis: dict[str, Any]) -> dict[str, Any]:
+                    errors: dict[str, str], axis: dict[str, Any], lang: Language
+                    ) -> dict[str, Any]:
     """Every variable of variables.yml; `errors` is the chosen run's error analysis, `axis`
     the size axis' smaller sets (size_variables)."""
     best, ensemble = r.best, r.ensemble
@@ -138,25 +130,29 @@ def study_variables(r: StudyResults, max_epochs: int, command: str,
         "shows": {"comparisons": bool(len(r.compared)), "regularisation": bool(len(r.effects)),
                   "mlp": "mlp" in r.architectures,
                   "ensemble": len(ensemble["members"]) > 1},
-        "study": run_variables(r, max_epochs, command),
+        "study": run_variables(r, max_epochs, command, lang),
         "data": {
-            "n_train": f"{len(r.split.train_idx):,}", "n_val": f"{len(r.split.val_idx):,}",
-            "n_test": f"{int(r.best_metrics['n_test']):,}",
-            "pixel_mean": f"{r.split.mean:.4f}", "pixel_std": f"{r.split.std:.4f}",
+            "n_train": lang.integer(len(r.split.train_idx)),
+            "n_val": lang.integer(len(r.split.val_idx)),
+            "n_test": lang.integer(r.best_metrics["n_test"]),
+            "pixel_mean": lang.fixed(r.split.mean, 4), "pixel_std": lang.fixed(r.split.std, 4),
         },
-        "best": best_variables(r, variant),
+        "best": best_variables(r, variant, lang),
         "errors": errors,
-        "sizes": size_variables(axis, len(r.split.train_idx)),
-        "regularisation": regularisation_findings(r.effects),
-        "search": search_variables(r.searches),
+        "sizes": size_variables(axis, len(r.split.train_idx), lang),
+        "regularisation": regularisation_findings(r.effects, lang),
+        "search": search_variables(r.searches, lang),
         "ensemble": {
             "size": str(len(ensemble["members"])),
-            "test_accuracy": f"{percent(ensemble['test_accuracy'])}%",
+            "test_accuracy": lang.pct(ensemble["test_accuracy"]),
             "test_errors": str(ensemble["test_errors"]),
-            "gain": f"{100 * (ensemble['test_accuracy'] - variant.test_mean):+.2f}",
+            "gain": lang.fixed(100 * (ensemble["test_accuracy"] - variant.test_mean),
+                               sign=True),
         },
         "comparison": {
-            "closest_variant": closest["Variant"] if closest is not None else "n/a",
-            "closest_p": closest["McNemar p"] if closest is not None else "n/a",
+            "closest_variant": lang.name(closest.variant) if closest is not None
+            else lang.label("not_available"),
+            "closest_p": lang.p_value(closest.p) if closest is not None
+            else lang.label("not_available"),
         },
     }

@@ -8,6 +8,7 @@ reported here.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from study.evaluation.statistics import correct_on_test
 from study.io import check_outputs, read_json, write_text
 from study.models.registry import describe, width
 from study.reporting import tables as t
+from study.reporting.language import Language
 from study.reporting.variables import study_variables
 from study.run_files import RunFiles
-from study.variants import changes
 
 
 @dataclass
@@ -38,8 +39,8 @@ class StudyResults:
     ensemble: dict[str, Any]
     split: Split
     searches: list[dict[str, Any]]
-    compared: pd.DataFrame
-    effects: pd.DataFrame  # the regularisation table, every size
+    compared: pd.DataFrame  # the best run's paired tests (tables.comparisons)
+    effects: pd.DataFrame  # the analysis' comparisons with `none`, every size, in order
     errors: pd.DataFrame  # the analysis' errors.csv: every configuration's error, interval
     architectures: list[str]
     variants: dict[str, dict[str, Any]]
@@ -67,72 +68,77 @@ def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
         ensemble=read_json(ensemble_json), split=load_split(split_npz),
         searches=[read_json(path) for path in searches],
         compared=t.comparisons(runs, best, correct),
-        effects=t.regularisation_table(pd.read_csv(effects_csv), order), errors=errors,
+        effects=t.ordered_effects(pd.read_csv(effects_csv), order), errors=errors,
         architectures=architectures, variants=variants)
 
 
-def run_tables(r: StudyResults) -> dict[str, str]:
+def run_tables(r: StudyResults, lang: Language) -> dict[str, str]:
     """The tables of the runs themselves and of the chosen run."""
     runs = r.runs
+    c = functools.partial(t._column, lang)
     return {
-        "runs_csv": runs.to_csv(index=False),
         "runs": t.markdown(pd.DataFrame({
-            "Architecture": runs.architecture, "Regularisation": runs.regularisation,
-            "Seed": runs.seed.astype(str), "Epochs": runs.epochs.astype(str),
-            "Best epoch": runs.best_epoch.astype(str),
-            "Validation (%)": runs.val_accuracy.map(t.percent),
-            "Test (%)": runs.test_accuracy.map(t.percent),
-            "Training (s)": runs.train_seconds.map(lambda s: f"{s:.1f}"),
+            c("architecture"): runs.architecture.map(lang.name),
+            c("regularisation"): runs.regularisation.map(lang.name),
+            c("seed"): runs.seed.astype(str), c("epochs"): runs.epochs.astype(str),
+            c("best_epoch"): runs.best_epoch.astype(str),
+            c("validation"): runs.val_accuracy.map(lang.percent),
+            c("test"): runs.test_accuracy.map(lang.percent),
+            c("training_seconds"): runs.train_seconds.map(lambda s: lang.fixed(s, 1)),
         })),
-        "summary": t.markdown(r.summary.rename(columns={
-            "architecture": "Architecture", "regularisation": "Regularisation",
-            "seeds": "Seeds",
-        })[["Architecture", "Regularisation", "Seeds", "Validation accuracy (%)",
-            "Test accuracy (%)", "95% interval (%)", "Epochs", "Training (s)"]]),
+        "summary": t.markdown(t.summary_table(r.summary, lang)),
         "per_class": t.markdown(pd.DataFrame([
-            {"Digit": str(c["class"]), "Precision (%)": t.percent(c["precision"]),
-             "Recall (%)": t.percent(c["recall"]), "F1 (%)": t.percent(c["f1"]),
-             "Test images": str(c["support"])} for c in r.best_metrics["per_class"]])),
-        "comparisons": t.markdown(r.compared.drop(columns=["p"])),
+            {c("digit"): str(k["class"]), c("precision"): lang.percent(k["precision"]),
+             c("recall"): lang.percent(k["recall"]), c("f1"): lang.percent(k["f1"]),
+             c("test_images"): str(k["support"])} for k in r.best_metrics["per_class"]])),
+        "comparisons": t.markdown(t.comparison_table(r.compared, lang)),
         # Empty when nothing is compared: the documents then leave out what shows them
         # (variables.yml's `shows`).
-        "regularisation": t.markdown(r.effects.drop(columns=["change", "train_images"])),
+        "regularisation": t.markdown(t.regularisation_table(r.effects, lang)),
         "regularisation_grid": t.markdown(t.regularisation_grid(
-            r.effects, r.architectures, list(r.variants))),
-        "architectures": t.markdown(t.best_per_architecture(r.summary)),
-        "ensemble": t.markdown(t.ensemble_table(runs, r.ensemble)),
+            r.effects, r.architectures, list(r.variants), lang)),
+        "architectures": t.markdown(t.best_per_architecture(r.summary, lang)),
+        "ensemble": t.markdown(t.ensemble_table(runs, r.ensemble, lang)),
     }
 
 
-def design_tables(r: StudyResults) -> dict[str, str]:
+def design_tables(r: StudyResults, lang: Language) -> dict[str, str]:
     """The tables of the study's design: data, models, variants, search."""
     first = r.runs.groupby("architecture", sort=False).first()
     speed = t.training_throughput(r.runs, r.variants)
     epochs = r.runs.groupby("architecture").epochs.max()  # the budget, early stopping aside
     n_test = int(r.best_metrics["n_test"])
+    c = functools.partial(t._column, lang)
+    splits = {"training": len(r.split.train_idx), "validation": len(r.split.val_idx),
+              "test": n_test}
     return {
         "models": t.markdown(pd.DataFrame([
-            {"Architecture": a, "Width w": str(width(a, first.model_options[a]) or "—"),
-             "Epochs": str(epochs[a]), "Parameters": f"{first.parameters[a]:,}",
-             "Multiply-adds per image": f"{first.multiply_adds[a] / 1e6:.2f} M",
-             "Training images/s": f"{speed[a]:,.0f}"} for a in r.architectures])),
+            {c("architecture"): lang.name(a),
+             c("width"): str(width(a, first.model_options[a]) or "—"),
+             c("epochs"): str(epochs[a]), c("parameters"): lang.integer(first.parameters[a]),
+             c("multiply_adds"): lang.label("million",
+                                            lang.fixed(first.multiply_adds[a] / 1e6)),
+             c("throughput"): lang.integer(round(speed[a]))} for a in r.architectures])),
         # What each architecture is, as a list: a table column would be too narrow for it.
-        "designs": "".join(f"- **{a}**: {describe(a)}.\n" for a in r.architectures),
-        "search": t.markdown(t.search_table(r.searches) if r.searches
-                             else t.given_table(r.runs)),
+        "designs": "".join(f"- **{lang.name(a)}**: {design(a, lang)}.\n"
+                           for a in r.architectures),
+        "search": t.markdown(t.search_table(r.searches, lang) if r.searches
+                             else t.given_table(r.runs, lang)),
         "variants": t.markdown(pd.DataFrame([
-            {"Variant": name,
-             "Settings changed from the base": changes({"variants": r.variants}, name)}
+            {c("variant"): lang.name(name),
+             c("settings_changed"): t.variant_changes(r.variants[name], lang)}
             for name in r.variants])),
         "data": t.markdown(pd.DataFrame([
-            {"Split": "Training", "Images": f"{len(r.split.train_idx):,}",
-             "Used for": "fitting the weights; normalisation statistics"},
-            {"Split": "Validation", "Images": f"{len(r.split.val_idx):,}",
-             "Used for": "early stopping, best epoch, choice of the best variant"},
-            {"Split": "Test (official)", "Images": f"{n_test:,}",
-             "Used for": "the final evaluation only"},
-        ])),
+            {c("split"): lang.label(f"cells.splits.{split}"), c("images"): lang.integer(n),
+             c("used_for"): lang.label(f"cells.uses.{split}")}
+            for split, n in splits.items()])),
     }
+
+
+def design(architecture: str, lang: Language) -> str:
+    """What an architecture is, in the language's words where its wording describes it,
+    else as its registration does."""
+    return lang.labels.get("designs", {}).get(architecture) or describe(architecture)
 
 
 def write_tables(files: RunFiles, best_json: Path, ensemble_json: Path,
@@ -140,24 +146,39 @@ def write_tables(files: RunFiles, best_json: Path, ensemble_json: Path,
                  max_epochs: int, split_npz: Path, outputs: dict[str, Path],
                  errors_csv: Path, effects_csv: Path, axis: dict[str, Any],
                  searches: list[Path] | None = None,
-                 command: str = "snakemake --cores all") -> dict[str, Any]:
+                 command: str = "snakemake --cores all",
+                 languages: tuple[str, ...] = ("en",)) -> dict[str, Any]:
     """Every table and variables.yml, each to its path in `outputs` (by name), from the runs
     (`files`: every run's train.json, metrics and predictions), the choice in `best_json`,
     the ensemble's metrics in `ensemble_json` and the searches' chosen.json files;
     `errors_csv` and `effects_csv` are the analysis' errors and comparisons at every
     training-set size, `axis` the smaller sets' seeds and epochs (`size_variables`);
-    `command` is the one that runs the study again.
+    `command` is the one that runs the study again. Each language of `languages` gets its
+    own tables and variables (`edition_output` names them); the results are read once.
+    Returns the first language's variables.
 
     `variants` maps each regularisation variant, in the tables' order, to the settings it
     changes."""
     r = load_results(files, best_json, ensemble_json, architectures, variants, split_npz,
                      errors_csv, effects_csv, searches or [])
-    confused, errors = t.error_analysis(files.path(r.best, "predictions"))
-    texts = {**run_tables(r), **design_tables(r), "confused_pairs": t.markdown(confused)}
-    variables = study_variables(r, max_epochs, command, errors, axis)
-    texts["variables"] = yaml.safe_dump(variables, sort_keys=False, allow_unicode=True)
+    texts = {"runs_csv": r.runs.to_csv(index=False)}
+    first: dict[str, Any] = {}
+    for code in languages:
+        lang = Language.load(code)
+        confused, errors = t.error_analysis(files.path(r.best, "predictions"), lang)
+        tables = {**run_tables(r, lang), **design_tables(r, lang),
+                  "confused_pairs": t.markdown(confused)}
+        variables = study_variables(r, max_epochs, command, errors, axis, lang)
+        tables["variables"] = yaml.safe_dump(variables, sort_keys=False, allow_unicode=True)
+        texts.update({edition_output(name, code): text for name, text in tables.items()})
+        first = first or variables
     check_outputs(outputs, texts)
     for name, text in texts.items():
         write_text(outputs[name], text)
-    return variables
+    return first
 
+
+def edition_output(name: str, language: str) -> str:
+    """The name of an output of language `language`: the English edition's own name, the
+    others' prefixed with their code (`fr_summary`)."""
+    return name if language == "en" else f"{language}_{name}"
