@@ -192,6 +192,7 @@ def test_french_spacing_puts_narrow_spaces_where_french_typography_wants_them() 
     # A colon inside a time or an address is no punctuation mark of the sentence.
     assert language.french_spacing("à 12:30, https://example.org") == "à 12:30, https://example.org"
     assert language.french_spacing("fin:") == f"fin{nnbsp}:"
+    assert language.french_spacing("Validation (%)") == "Validation (%)"
 
 
 def test_display_names_name_keys_and_pairs_and_leave_unknown_keys_as_they_are() -> None:

@@ -17,11 +17,13 @@ from study.package_data import asset
 
 WORDING = asset("wording")
 NNBSP = "\u202f"  # narrow no-break space
-# French puts a narrow no-break space before ; : ! ? and %, and inside « guillemets ».
-# A colon only when a space or the end follows it, so "12:30" and "https://" stay whole.
+# French puts a narrow no-break space before ; : ! ? and % after a word or a number (not
+# in "(%)"), and inside « guillemets ». A colon only when a space or the end follows it, so
+# "12:30" and "https://" stay whole.
+_AFTER_TEXT = r"(?<=[^\s(\[«])[ \u00a0\u202f]*"
 _FRENCH_SPACING = [
-    (re.compile(r"[ \u00a0\u202f]*([;!?%»])"), NNBSP + r"\1"),
-    (re.compile(r"[ \u00a0\u202f]*:(?=\s|$)"), NNBSP + ":"),
+    (re.compile(_AFTER_TEXT + r"([;!?%»])"), NNBSP + r"\1"),
+    (re.compile(_AFTER_TEXT + r":(?=\s|$)"), NNBSP + ":"),
     (re.compile(r"«[ \u00a0\u202f]*"), "«" + NNBSP),
 ]
 

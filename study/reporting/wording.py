@@ -5,6 +5,7 @@ numbers and names are written by the language's own rules (`study.reporting.lang
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
@@ -41,7 +42,9 @@ def word(findings: dict[str, Any], language: str = "en") -> dict[str, Any]:
     def render(node: Any) -> Any:
         if isinstance(node, dict):
             return {key: render(value) for key, value in node.items()}
-        text = lang.typography(" ".join(env.from_string(node).render(**findings).split()))
+        # Collapse the template's line breaks and indents, never the no-break spaces.
+        text = lang.typography(re.sub(r"[ \t\r\n]+", " ",
+                                      env.from_string(node).render(**findings)).strip())
         if '"' in text or "\\" in text:  # quoted in YAML front matter: keep it plain
             raise ValueError(f"wording {text[:60]!r}... holds a straight double quote or a "
                              "backslash; use typographic quotes")
