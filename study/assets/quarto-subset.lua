@@ -195,7 +195,22 @@ end
 
 -- Cross-references -------------------------------------------------------------------------
 
-local KINDS = { fig = 'Figure', tbl = 'Table', sec = 'Section' }
+-- The words of a reference and of the date, by the document's `lang` (English otherwise).
+local WORDS = {
+  en = { fig = 'Figure', tbl = 'Table', sec = 'Section', ['and'] = 'and',
+    months = { 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+      'September', 'October', 'November', 'December' } },
+  fr = { fig = 'Figure', tbl = 'Tableau', sec = 'Section', ['and'] = 'et',
+    months = { 'janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
+      'septembre', 'octobre', 'novembre', 'décembre' } },
+}
+local KINDS = WORDS.en -- set from the document's `lang` when it is read
+local REFERABLE = { fig = true, tbl = true, sec = true }
+
+local function use_language(meta)
+  local lang = meta.lang and pandoc.utils.stringify(meta.lang):match('^(%a+)') or 'en'
+  KINDS = WORDS[lang] or WORDS.en
+end
 
 local function number_targets(doc)
   local numbers, counts, levels = {}, { fig = 0, tbl = 0 }, {}
@@ -237,7 +252,9 @@ local function prefix_caption(el, numbers)
   if not n or FORMAT == 'typst' then
     return nil -- Typst numbers its own figures and tables
   end
-  local label = KINDS[el.identifier:match('^(%a+)')] .. ' ' .. n .. ':'
+  -- French sets a narrow no-break space before the colon.
+  local colon = KINDS == WORDS.fr and '\u{202F}:' or ':'
+  local label = KINDS[el.identifier:match('^(%a+)')] .. ' ' .. n .. colon
   local long = el.caption.long
   if long[1] and (long[1].t == 'Plain' or long[1].t == 'Para') then
     long[1].content:insert(1, pandoc.Space())
@@ -252,7 +269,7 @@ end
 local function reference(citation, numbers)
   local id = citation.id
   local kind = id:match('^(%a+)%-')
-  if not KINDS[kind] then
+  if not REFERABLE[kind] then
     if kind == 'eq' or kind == 'lst' or kind == 'thm' then
       fail('cross-reference @' .. id .. ': only @fig-, @tbl- and @sec- are supported')
     end
@@ -279,7 +296,8 @@ local function Cite(cite, numbers)
       return nil
     end
     if i > 1 then
-      out:extend({ pandoc.Str(i == #cite.citations and ' and' or ','), pandoc.Space() })
+      out:extend({ pandoc.Str(i == #cite.citations and (' ' .. KINDS['and']) or ','),
+        pandoc.Space() })
     end
     out:insert(ref)
   end
@@ -329,7 +347,9 @@ local function resolve_date(meta)
   if date == 'today' or date == 'last-modified' then
     local now = tonumber(os.getenv('SOURCE_DATE_EPOCH') or '') or os.time()
     local d = os.date('!*t', now)
-    meta.date = os.date('!%B ', now) .. d.day .. os.date('!, %Y', now)
+    local month = KINDS.months[d.month]
+    meta.date = KINDS == WORDS.fr and (d.day .. ' ' .. month .. ' ' .. d.year)
+      or (month .. ' ' .. d.day .. ', ' .. d.year)
   end
 end
 
@@ -352,6 +372,7 @@ function Pandoc(doc)
       new.meta[key] = value
     end
   end
+  use_language(new.meta)
   resolve_date(new.meta)
 
   new = new:walk({ Div = Div })
