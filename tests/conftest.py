@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib.image
+import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +124,38 @@ def png_size(path: Path) -> tuple[int, int]:
     image = matplotlib.image.imread(path)
     assert image.std() > 0, f"{path.name} is blank"
     return image.shape[1], image.shape[0]
+
+
+def figure_texts(fig: plt.Figure) -> list[str]:
+    """Every text a reader sees in `fig` once drawn: titles, labels, legends, notes, ticks."""
+    fig.canvas.draw()
+    return [text.get_text() for text in fig.findobj(matplotlib.text.Text)
+            if text.get_visible() and text.get_text().strip()]
+
+
+def number_ticks(fig: plt.Figure) -> list[str]:
+    """The tick labels of `fig` that are numbers (log ticks' mathtext included)."""
+    fig.canvas.draw()
+    return [label.get_text() for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+            for label in axis.get_ticklabels(which="both")
+            if label.get_visible() and re.search(r"\d", label.get_text())]
+
+
+# Words of the English figures that no French figure may show.
+ENGLISH_WORDS = {"the", "of", "and", "in", "to", "with", "for", "seed", "seeds", "epoch",
+                 "digit", "loss", "accuracy", "error", "errors", "training", "trained",
+                 "untrained", "scale", "channel", "input", "bins", "confidence", "filters",
+                 "variant", "shown", "significant", "unclear", "fewer", "share", "Random",
+                 "row", "Learning", "curves", "none", "Array", "Shape", "Count", "Values"}
+
+
+def assert_french(texts: list[str], numbers: list[str]) -> None:
+    """`texts` (of a figure) have no English word, and the numbers of its ticks `numbers`
+    write a decimal comma, never a point."""
+    english = {word for text in texts for word in re.findall(r"[A-Za-z]+", text)
+               } & ENGLISH_WORDS
+    assert not english, (english, texts)
+    assert numbers and not [n for n in numbers if "." in n], numbers
 
 
 @pytest.fixture

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import torch
-from conftest import png_size
+from conftest import assert_french, figure_texts, number_ticks, png_size
 
 from study.analysis.calibrate import calibrate
 from study.evaluation.calibration import log_probabilities, reliability, reliability_of
@@ -17,6 +19,9 @@ from study.figures import results as figures
 from study.figures.results import save
 from study.io import save_npz
 from study.numerics import softmax
+from study.reporting.language import NNBSP, Language
+
+EN, FR = Language.load("en"), Language.load("fr")
 
 
 def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
@@ -24,7 +29,7 @@ def test_result_figures_show_every_architecture_and_variant(fake_study) -> None:
     out.mkdir()
     figures.result_figures(fake_study["runs"], fake_study["best"], fake_study["files"], {
         "curves": out / "learning_curves.png", "curves_best": out / "learning_curves_best.png",
-        "accuracy": out / "accuracy_by_variant.png"})
+        "accuracy": out / "accuracy_by_variant.png"}, EN)
     curves = png_size(out / "learning_curves.png")
     best = png_size(out / "learning_curves_best.png")
     assert curves[1] > 1.5 * best[1]  # one row per architecture (two here) against one
@@ -52,7 +57,8 @@ def test_the_calibration_and_the_best_model_figures(fake_study) -> None:
     np.testing.assert_array_equal(kept.count, after.count)
     figures.best_model_figures(fake_study["best"], fake_study["files"], fake_study["test"],
                                calibration, {name: out / f"{name}.png" for name in
-                                             ("confusion", "misclassified", "reliability")})
+                                             ("confusion", "misclassified", "reliability")},
+                               EN)
     for name, least in (("confusion", (1100, 1000)), ("misclassified", (1600, 300)),
                         ("reliability", (1100, 1000))):
         width, height = png_size(out / f"{name}.png")
@@ -95,7 +101,7 @@ def test_misclassified_gallery_lists_the_most_confident_mistakes(
         save(fig, path)
 
     monkeypatch.setattr(figures, "save", keep)
-    figures.misclassified_figure(tmp_path / "predictions.npz", images, tmp_path / "m.png",
+    figures.misclassified_figure(tmp_path / "predictions.npz", images, tmp_path / "m.png", EN,
                                  count=count)
     assert png_size(tmp_path / "m.png")[0] > 300
     shown = BY_CONFIDENCE[:count]
@@ -108,3 +114,78 @@ def test_misclassified_gallery_lists_the_most_confident_mistakes(
     assert framed == [i for i in shown if i == 36]
     note = any("label itself is known to be wrong" in t.get_text() for t in drawn[0].texts)
     assert note == (36 in shown)
+
+
+def _curves_and_runs(fake_study) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
+    runs = pd.read_csv(fake_study["runs"])
+    curves = figures.read_histories(runs, fake_study["files"])
+    return (curves, runs, list(dict.fromkeys(runs.architecture)),
+            list(dict.fromkeys(runs.regularisation)))
+
+
+def _reliability(lang: Language) -> plt.Figure:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 500)
+    probabilities = softmax(rng.normal(size=(500, 10)) + 3 * np.eye(10)[labels])
+    return figures.reliability_figure(reliability(probabilities, labels),
+                                      reliability(softmax(np.log(probabilities), 1.5), labels),
+                                      1.5, "a title", lang)
+
+
+def test_the_english_figures_keep_their_words(fake_study) -> None:
+    curves, runs, architectures, variants = _curves_and_runs(fake_study)
+    texts = figure_texts(figures.learning_curves(curves, architectures, variants, EN))
+    assert {"epoch", "training", "validation", "error (%, log scale)",
+            "deotte_cnn\ncross-entropy loss", "augment"} <= set(texts)
+    texts = figure_texts(figures.accuracy_by_variant(runs, architectures, variants, EN))
+    assert {"test accuracy (%)", "deotte_cnn", "mlp", "none", "augment"} <= set(texts)
+    texts = figure_texts(_reliability(EN))
+    assert {"perfectly calibrated", "accuracy in the bin", "test images",
+            "confidence (probability of the predicted digit), 15 bins"} <= set(texts)
+    assert any(t.startswith("temperature T = 1.50: ECE ") and t.endswith("%") for t in texts)
+    assert "0.2" in texts  # matplotlib's own ticks, as they were
+    plt.close("all")
+
+
+def test_the_french_figures_speak_french_and_write_decimal_commas(fake_study) -> None:
+    curves, runs, architectures, variants = _curves_and_runs(fake_study)
+    fig = figures.learning_curves(curves, architectures, variants, FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert {"époque", "entraînement", "validation", "CNN de Deotte\nperte d'entropie croisée",
+            "augmentation de données"} <= set(texts)
+    fig = figures.accuracy_by_variant(runs, architectures, variants, FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert {"exactitude de test (%)", "CNN de Deotte", "sans régularisation"} <= set(texts)
+    # "%.2f" ticks, with a comma: 98,50 and the like.
+    assert all(re.fullmatch(r"\d+,\d\d", n) for n in number_ticks(fig))
+    fig = _reliability(FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert "0,2" in texts and "calibration parfaite" in texts
+    assert any(t.startswith(f"température T = 1,50{NNBSP}: ECE ") and t.endswith(f"{NNBSP}%")
+               for t in texts)
+    plt.close("all")
+
+
+def test_the_french_confusion_matrix_and_gallery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    """The cells and the mistakes' confidences with a comma, the words in French."""
+    images, labels, predicted, _ = _mistakes(tmp_path)
+    drawn = []
+    monkeypatch.setattr(figures, "save", lambda fig, path: drawn.append(fig))
+    confusion = pd.crosstab(labels, predicted).reindex(index=range(10), columns=range(10),
+                                                       fill_value=0)
+    confusion.to_csv(tmp_path / "confusion.csv")
+    figures.confusion_figure(tmp_path / "confusion.csv", "titre", tmp_path / "c.png", FR)
+    figures.misclassified_figure(tmp_path / "predictions.npz", images, tmp_path / "m.png", FR)
+    for fig in drawn:
+        texts = figure_texts(fig)
+        assert not [t for t in texts if re.search(r"\d\.\d", t)], texts
+        assert {word for t in texts for word in re.findall(r"[a-z]+", t)} & {"digit", "errors",
+                                                                              "only"} == set()
+    texts = figure_texts(drawn[0])
+    assert {"chiffre réel", "chiffre prédit", "75,0"} <= set(texts)
+    assert "1→2 (0,98)" in figure_texts(drawn[1])
+    plt.close("all")

@@ -3,19 +3,25 @@ the figures drawn from them on a small fake study."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import NORM, digits, png_size
+from conftest import NORM, assert_french, digits, figure_texts, number_ticks, png_size
 from torch import nn
 
 from study.analysis import embeddings, inside, look_inside, robustness
 from study.figures import inside_figures
+from study.figures.results import save
 from study.io import write_json
 from study.models.registry import create_model
+from study.reporting.language import NNBSP, Language
+
+EN, FR = Language.load("en"), Language.load("fr")
 
 
 def small_cnn() -> nn.Module:
@@ -150,7 +156,8 @@ def test_look_inside_keeps_what_the_figures_draw(fake_study, tmp_path: Path) -> 
         kept = {key: f[key] for key in f.files}
     with np.load(fake_study["test"]) as f:
         images, labels = f["images"], f["labels"]
-    assert kept["has_cnn"] and str(kept["name"]) == "deotte_cnn + augment"
+    assert kept["has_cnn"] and "name" not in kept  # keys, that the figures word
+    assert (str(kept["architecture"]), str(kept["regularisation"])) == ("deotte_cnn", "augment")
     # Four digits read right, then up to four read wrong, as the predictions say.
     right = kept["predicted"][:4] == kept["labels"][:4]
     assert right.all() and (kept["predicted"][4:] != kept["labels"][4:]).all()
@@ -172,18 +179,61 @@ def small_trained(fake_study) -> nn.Module:
     return load_checkpoint(fake_study["files"].path(best, "model"))[0]
 
 
-def test_inside_figures_draw_every_image(fake_study, tmp_path: Path) -> None:
+def _keep_drawn(monkeypatch: pytest.MonkeyPatch, *modules: object) -> dict[str, plt.Figure]:
+    """The figures the modules' `save` writes, by file stem (written as well)."""
+    drawn: dict[str, plt.Figure] = {}
+
+    def keep(fig: plt.Figure, path: Path) -> None:
+        drawn[Path(path).stem] = fig
+        fig.canvas.draw()  # the texts as saved
+        save(fig, path)
+
+    for module in modules:
+        monkeypatch.setattr(module, "save", keep)
+    return drawn
+
+
+def test_inside_figures_draw_every_image(fake_study, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from study.figures import results
+
     out, analysis = fake_study["out"], tmp_path / "inside.npz"
     look_inside.look_inside(fake_study["best"], fake_study["files"], fake_study["test"],
                             torch.device("cpu"), analysis)
+    drawn = _keep_drawn(monkeypatch, inside_figures, results)
     inside_figures.inside_figures(analysis, fake_study["best"], fake_study["files"],
                                   {key: out / f"{name}.png"
-                                   for key, name in INSIDE_NAMES.items()})
+                                   for key, name in INSIDE_NAMES.items()}, EN)
     for name, least in (("filters", (300, 100)), ("feature_maps", (1500, 800)),
                         ("attributions", (2000, 900)), ("occlusion", (1400, 550)),
                         ("top_activations", (900, 700))):
         width, height = png_size(out / f"{name}.png")
         assert width >= least[0] and height >= least[1], (name, width, height)
+    english = {name: figure_texts(fig) for name, fig in drawn.items()}
+    assert ("First-layer filters of deotte_cnn + augment (red positive, blue negative)"
+            in english["filters"])
+    assert {"input", "ch. 0", "Feature maps of every convolution of deotte_cnn + augment"
+            } <= set(english["feature_maps"])
+    assert {"image", "integrated\ngradients", "What deotte_cnn + augment looks at, for its "
+            "predicted digit"} <= set(english["attributions"])
+    assert "drop in probability\nwhen blanked" in english["occlusion"]
+    assert "channel" in " ".join(english["top_activations"])
+    # The same figures in French: French words, and the confidences with a comma.
+    drawn.clear()
+    inside_figures.inside_figures(analysis, fake_study["best"], fake_study["files"],
+                                  {key: out / f"{name}.fr.png"
+                                   for key, name in INSIDE_NAMES.items()}, FR)
+    french = {name.removesuffix(".fr"): figure_texts(fig) for name, fig in drawn.items()}
+    assert {"entrée", "can. 0"} <= set(french["feature_maps"])
+    assert "Ce que regarde CNN de Deotte + augmentation de données pour le chiffre qu'il " \
+           "prédit" in french["attributions"]
+    assert "baisse de la probabilité\nquand la zone est masquée" in french["occlusion"]
+    for name, texts in french.items():
+        words = {word for text in texts for word in re.findall(r"[A-Za-z.]+", text)}
+        assert not words & {"input", "ch.", "channel", "of", "What", "integrated"}, name
+        assert not [text for text in texts if re.search(r"\d\.\d", text)], (name, texts)
+    assert_french(french["occlusion"], number_ticks(drawn["occlusion.fr"]))
+    plt.close("all")
 
 
 def test_a_study_without_a_cnn_says_so_in_every_inside_figure(fake_study,
@@ -198,29 +248,44 @@ def test_a_study_without_a_cnn_says_so_in_every_inside_figure(fake_study,
         assert f.files == ["has_cnn"] and not f["has_cnn"]
     inside_figures.inside_figures(analysis, best, fake_study["files"],
                                   {key: out / f"{name}.png"
-                                   for key, name in INSIDE_NAMES.items()})
+                                   for key, name in INSIDE_NAMES.items()}, EN)
     assert all(png_size(out / f"{name}.png")[1] < 300 for name in INSIDE_NAMES.values())
 
 
-def test_embeddings_of_the_chosen_networks_and_their_figure(fake_study,
-                                                            tmp_path: Path) -> None:
+def test_embeddings_of_the_chosen_networks_and_their_figure(
+        fake_study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     analysis, path = tmp_path / "embeddings.npz", fake_study["out"] / "tsne.png"
     embeddings.embeddings(fake_study["best"], fake_study["files"], fake_study["test"], 30,
                           torch.device("cpu"), analysis)
     with np.load(analysis) as f:
-        titles, labels, xy = f["titles"].tolist(), f["labels"], f["xy"]
+        kept = {key: f[key].tolist() for key in ("architectures", "regularisations", "trained")}
+        labels, xy = f["labels"], f["xy"]
     # The MLP's best run on validation (select_best's by_architecture), the chosen CNN's
-    # architecture untrained, the chosen CNN.
-    assert titles == ["mlp + none, trained", "deotte_cnn, untrained",
-                      "deotte_cnn + augment, trained"]
+    # architecture untrained, the chosen CNN: what their titles are made of.
+    assert kept == {"architectures": ["mlp", "deotte_cnn", "deotte_cnn"],
+                    "regularisations": ["none", "augment", "augment"],
+                    "trained": [True, False, True]}
     assert xy.shape == (3, 30, 2) and np.isfinite(xy).all()
     assert sorted(np.bincount(labels).tolist()) == [3] * 10  # stratified
-    inside_figures.tsne_figure(analysis, path)
+    drawn = _keep_drawn(monkeypatch, inside_figures)
+    inside_figures.tsne_figure(analysis, path, EN)
     width, height = png_size(path)
     assert width > 2.5 * height  # three panels side by side
+    titles = [ax.get_title() for ax in drawn["tsne"].axes]
+    assert titles == ["mlp + none, trained", "deotte_cnn, untrained",
+                      "deotte_cnn + augment, trained"]
+    inside_figures.tsne_figure(analysis, tmp_path / "tsne_fr.png", FR)
+    titles = [ax.get_title() for ax in drawn["tsne_fr"].axes]
+    assert titles == ["MLP + sans régularisation, entraîné", "CNN de Deotte, non entraîné",
+                      "CNN de Deotte + augmentation de données, entraîné"]
+    texts = figure_texts(drawn["tsne_fr"])
+    assert "chiffre" in texts and "digit" not in texts
+    assert any(t.startswith("t-SNE de l'avant-dernière couche") for t in texts)
+    plt.close("all")
 
 
-def test_robustness_attacks_every_variant_and_its_figure(fake_study, tmp_path: Path) -> None:
+def test_robustness_attacks_every_variant_and_its_figure(
+        fake_study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table, path = tmp_path / "robustness.csv", fake_study["out"] / "robustness.png"
     robustness.robustness(fake_study["best"], fake_study["files"], fake_study["test"], 60,
                           torch.device("cpu"), table)
@@ -228,5 +293,17 @@ def test_robustness_attacks_every_variant_and_its_figure(fake_study, tmp_path: P
     assert sorted(frame.variant.unique()) == ["augment", "none"]  # deotte_cnn's, not mlp's
     assert frame.epsilon.tolist()[:7] == robustness.EPSILONS
     assert frame.accuracy.between(0, 1).all() and (frame.images == 60).all()
-    inside_figures.robustness_figure(table, fake_study["best"], path)
+    drawn = _keep_drawn(monkeypatch, inside_figures)
+    inside_figures.robustness_figure(table, fake_study["best"], path, EN)
     assert png_size(path)[0] > 1000
+    texts = figure_texts(drawn["robustness"])
+    assert {"test accuracy (%)", "deotte_cnn variant", "augment", "0.10",
+            "Robustness to the fast gradient sign attack, 60 test images"} <= set(texts)
+    inside_figures.robustness_figure(table, fake_study["best"], tmp_path / "fr.png", FR)
+    fig = drawn["fr"]
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert {"exactitude de test (%)", "variante de CNN de Deotte", "augmentation de données",
+            "0,10", f"perturbation ε de l'attaque FGSM (en unités de pixel, pixels dans "
+            f"[0{NNBSP}; 1])"} <= set(texts)
+    plt.close("all")

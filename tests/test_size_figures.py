@@ -9,12 +9,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_french, figure_texts, number_ticks
 from PIL import Image
 
 from study.errors import ConfigError
 from study.figures.sizes import SIZE_FIGURES, error_by_size, gain_by_size, size_figures
 from study.figures.small_set import read_size_histories, small_set_curves
 from study.figures.variant_style import variant_colours
+from study.reporting.language import NNBSP, Language
+
+EN, FR = Language.load("en"), Language.load("fr")
 
 SIZES = [1000, 7000, 54000]
 VARIANTS = ["none", "dropout", "augment"]
@@ -110,7 +114,7 @@ def test_size_figures_write_every_figure(tmp_path: Path) -> None:
     errors_csv, effects_csv = _write(tmp_path, errors, _effects(errors))
     summaries, histories = _runs(tmp_path)
     outputs = _outputs(tmp_path / "figures")
-    size_figures(errors_csv, effects_csv, summaries, histories, outputs)
+    size_figures(errors_csv, effects_csv, summaries, histories, outputs, EN)
     for path in outputs.values():
         _check_png(path)
     assert not list((tmp_path / "figures").glob(".*.part"))  # written atomically
@@ -122,7 +126,7 @@ def test_the_outputs_must_be_the_ones_written(tmp_path: Path) -> None:
     outputs = _outputs(tmp_path)
     del outputs["gain"]
     with pytest.raises(ConfigError, match="missing gain"):
-        size_figures(errors_csv, effects_csv, [], [], outputs)
+        size_figures(errors_csv, effects_csv, [], [], outputs, EN)
 
 
 def test_a_history_per_run_or_a_config_error(tmp_path: Path) -> None:
@@ -139,7 +143,7 @@ def test_a_history_per_run_or_a_config_error(tmp_path: Path) -> None:
 
 def test_error_by_size_is_log_log_with_a_line_per_variant() -> None:
     errors = _errors()
-    fig = error_by_size(errors)
+    fig = error_by_size(errors, EN)
     panels = [ax for ax in fig.axes if ax.get_visible()]
     # convnet_bn, trained at one size only, has no panel.
     assert [ax.get_title() for ax in panels] == GROWN
@@ -165,7 +169,7 @@ def test_an_interval_below_zero_is_drawn_clipped_and_the_data_kept() -> None:
     errors = _errors()
     errors.loc[errors.index[0], ["error", "low"]] = [0.0, -0.001]
     kept = errors.copy()
-    fig = error_by_size(errors)
+    fig = error_by_size(errors, EN)
     pd.testing.assert_frame_equal(errors, kept)
     drawn = _variant_lines(fig.axes[0])[0].get_ydata()  # mlp + none, its first point at 0
     shown = errors[errors.architecture.isin(GROWN)][["error", "low"]].to_numpy()
@@ -177,7 +181,7 @@ def test_an_interval_below_zero_is_drawn_clipped_and_the_data_kept() -> None:
 
 
 def test_gain_by_size_marks_the_significant_changes() -> None:
-    fig = gain_by_size(_effects(_errors()))
+    fig = gain_by_size(_effects(_errors()), EN)
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in panels] == GROWN
     colours = variant_colours(VARIANTS)
@@ -204,7 +208,7 @@ def test_small_set_curves_draw_the_smallest_size_and_only_validated_epochs(tmp_p
     small = _runs(tmp_path, size=1000)
     large = _runs(tmp_path, size=7000)
     curves = read_size_histories(small[0] + large[0], small[1] + large[1])
-    fig = small_set_curves(curves)
+    fig = small_set_curves(curves, EN)
     assert len(fig.axes) == 2 * len(GROWN)  # a row per architecture: training, validation
     train_ax, val_ax = fig.axes[0], fig.axes[1]
     assert len(train_ax.get_lines()) == len(val_ax.get_lines()) == len(VARIANTS)
@@ -224,10 +228,10 @@ def test_no_comparison_and_a_single_seed_still_draw(tmp_path: Path) -> None:
     errors_csv, effects_csv = _write(tmp_path, errors, empty)
     summaries, histories = _runs(tmp_path, seeds=1)
     outputs = _outputs(tmp_path / "figures")
-    size_figures(errors_csv, effects_csv, summaries, histories, outputs)
+    size_figures(errors_csv, effects_csv, summaries, histories, outputs, EN)
     for path in outputs.values():
         _check_png(path)
-    fig = gain_by_size(pd.read_csv(effects_csv))
+    fig = gain_by_size(pd.read_csv(effects_csv), EN)
     assert any("No comparison" in text.get_text() for text in fig.axes[0].texts)
     plt.close(fig)
 
@@ -235,6 +239,45 @@ def test_no_comparison_and_a_single_seed_still_draw(tmp_path: Path) -> None:
 def test_a_study_of_one_size_says_there_is_no_size_axis() -> None:
     errors = _errors()
     one_size = errors[errors.train_images == SIZES[-1]]
-    for fig in (error_by_size(one_size), gain_by_size(_effects(one_size))):
+    for fig in (error_by_size(one_size, EN), gain_by_size(_effects(one_size), EN)):
         assert any("two sizes" in text.get_text() for text in fig.axes[0].texts)
         plt.close(fig)
+
+
+def test_the_english_size_figures_keep_their_words(tmp_path: Path) -> None:
+    errors = _errors()
+    texts = figure_texts(error_by_size(errors, EN))
+    assert {"training images (log scale)", "test error (%, log scale)", "0.5", "1,000",
+            "Trained at one size only, so not shown: convnet_bn."} <= set(texts)
+    texts = figure_texts(gain_by_size(_effects(errors), EN))
+    assert {"test error − none's (points)\nbelow 0: fewer errors",
+            "filled: significant after Holm (5%)", "hollow: unclear"} <= set(texts)
+    curves = read_size_histories(*_runs(tmp_path))
+    texts = figure_texts(small_set_curves(curves, EN))
+    assert {"mlp\ncross-entropy loss", "training loss (log scale)", "validation loss",
+            "Learning curves on 1,000 training images, mean over 2 seeds"} <= set(texts)
+    plt.close("all")
+
+
+def test_the_french_size_figures_speak_french_and_write_decimal_commas(tmp_path: Path
+                                                                       ) -> None:
+    errors = _errors()
+    fig = error_by_size(errors, FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert {"images d'entraînement (échelle log)", "0,5", f"54{NNBSP}000", "LeNet-5",
+            "sans régularisation"} <= set(texts)
+    assert f"Entraînées à une seule taille, donc absentes{NNBSP}: ConvNet-BN." in texts
+    fig = gain_by_size(_effects(errors), FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert f"plein{NNBSP}: significatif après correction de Holm (5{NNBSP}%)" in texts
+    fig = small_set_curves(read_size_histories(*_runs(tmp_path)), FR)
+    texts = figure_texts(fig)
+    assert_french(texts, number_ticks(fig))
+    assert (f"Courbes d'apprentissage sur 1{NNBSP}000 images d'entraînement, moyenne sur "
+            "2 graines") in texts
+    one_size = errors[errors.train_images == SIZES[-1]]
+    for fig in (error_by_size(one_size, FR), gain_by_size(_effects(one_size), FR)):
+        assert any("deux tailles" in text for text in figure_texts(fig))
+    plt.close("all")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,26 @@ def test_every_language_has_the_keys_of_the_english_wording() -> None:
         for section in ("text", "labels"):
             assert _keys(wording[section]) == _keys(english[section]), (code, section)
         assert set(wording["number"]) >= {"decimal", "thousands", "minus", "percent"}
+
+
+def _fields(node: dict, prefix: str = "") -> dict[str, set[str]]:
+    """The {fields} of every label under `node`, by dotted key."""
+    fields: dict[str, set[str]] = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            fields |= _fields(value, f"{prefix}{key}.")
+        else:
+            fields[prefix + key] = {name for _, name, _, _ in string.Formatter().parse(value)
+                                    if name is not None}
+    return fields
+
+
+def test_the_figures_labels_have_the_same_fields_in_every_language() -> None:
+    """A figure fills the same {fields} whatever its language."""
+    english = _fields(load_wording("en")["labels"]["figures"])
+    assert english["best.run"] == {"run", "seed"}
+    for code in languages():
+        assert _fields(load_wording(code)["labels"]["figures"]) == english, code
 
 
 def _studies(tmp_path: Path) -> list[dict]:

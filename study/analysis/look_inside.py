@@ -36,7 +36,8 @@ def chosen_digits(predicted: np.ndarray, labels: np.ndarray, right: bool, count:
 
 def look_inside(best_json: Path, files: RunFiles, test_npz: Path, device: torch.device,
                 out: Path) -> None:
-    """Everything the inside figures draw, as arrays in `out` (npz); `has_cnn` is false (and
+    """Everything the inside figures draw, as arrays in `out` (npz), the network named by its
+    architecture and regularisation keys (the figures word them); `has_cnn` is false (and
     nothing else is there) when the study has no convolutional network. `files` holds every
     run's model and predictions."""
     cnn = read_json(best_json)["cnn"]
@@ -61,7 +62,8 @@ def look_inside(best_json: Path, files: RunFiles, test_npz: Path, device: torch.
     channels, top = inside.top_activating(model, layer, all_x)
     arrays: dict[str, Any] = {f"maps_{i}": m for i, (_, m) in enumerate(maps)}
     save_npz(out, has_cnn=np.array(True),
-             name=np.array(f"{meta['architecture']} + {meta['regularisation']}"),
+             architecture=np.array(meta["architecture"]),
+             regularisation=np.array(meta["regularisation"]),
              map_images=images[right[:2]], map_layers=np.array([n for n, _ in maps]),
              shown=images[shown], labels=labels[shown], predicted=predicted[shown],
              confidence=probabilities[shown, predicted[shown]],

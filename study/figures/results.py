@@ -20,8 +20,10 @@ from torch import nn
 from study.data.mnist import known_label_errors
 from study.data.splits import load_arrays
 from study.evaluation.calibration import Reliability, reliability_of
+from study.figures.style import number_ticks
 from study.io import atomic_path, check_outputs, read_json
 from study.models.checkpoint import load_checkpoint
+from study.reporting.language import Language
 from study.run_files import RunFiles
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
@@ -76,8 +78,8 @@ def read_histories(runs: pd.DataFrame, files: RunFiles) -> pd.DataFrame:
     return curves
 
 
-def learning_curves(curves: pd.DataFrame, architectures: list[str], variants: list[str]
-                    ) -> plt.Figure:
+def learning_curves(curves: pd.DataFrame, architectures: list[str], variants: list[str],
+                    lang: Language) -> plt.Figure:
     """Loss and error per epoch, training (solid) against validation (dashed), one row per
     architecture, its variants overlaid (mean over seeds): a gap that opens between the two
     lines is over-fitting, and a variant that closes it is a cure."""
@@ -94,27 +96,29 @@ def learning_curves(curves: pd.DataFrame, architectures: list[str], variants: li
                                    (row[1], "train_error", "val_error")):
                 ax.plot(mean.index, mean[train], color=colours[variant], lw=1.4)
                 ax.plot(mean.index, mean[val], color=colours[variant], lw=1.4, ls="--")
-        row[0].set_ylabel(f"{arch}\ncross-entropy loss")
-        row[1].set_ylabel("error (%, log scale)")
+        row[0].set_ylabel(f"{lang.name(arch)}\n{lang.label('figures.loss')}")
+        row[1].set_ylabel(lang.label("figures.curves.error"))
         row[1].set_yscale("log")
         row[1].yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         for ax in row:
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     for ax in axes[-1]:
-        ax.set_xlabel("epoch")
-    handles = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2, label=v)
+        ax.set_xlabel(lang.label("figures.epoch"))
+    handles = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2, label=lang.name(v))
                for v in variants]
-    handles += [matplotlib.lines.Line2D([], [], color="0.3", lw=1.4, label="training"),
+    handles += [matplotlib.lines.Line2D([], [], color="0.3", lw=1.4,
+                                        label=lang.label("figures.splits.training")),
                 matplotlib.lines.Line2D([], [], color="0.3", lw=1.4, ls="--",
-                                        label="validation")]
+                                        label=lang.label("figures.splits.validation"))]
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5),
                bbox_to_anchor=(0.5, 1.0), frameon=False)
+    number_ticks(fig, lang)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
 
 
-def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: list[str]
-                        ) -> plt.Figure:
+def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: list[str],
+                        lang: Language) -> plt.Figure:
     """Test accuracy of every variant, one panel per architecture (each with its own scale):
     mean ± std over seeds, single seeds as dots."""
     fig, axes = plt.subplots(1, len(architectures), squeeze=False,
@@ -128,10 +132,12 @@ def accuracy_by_variant(runs: pd.DataFrame, architectures: list[str], variants: 
             ax.errorbar(x, accuracy.mean(), yerr=accuracy.std() if len(accuracy) > 1 else 0,
                         fmt="o", color=PALETTE[x % len(PALETTE)], capsize=3, ms=6)
             ax.plot([x] * len(accuracy), accuracy, ".", color="0.45", ms=4)
-        ax.set_xticks(range(len(variants)), variants, rotation=55, ha="right")
-        ax.set_title(arch)
+        ax.set_xticks(range(len(variants)), [lang.name(v) for v in variants], rotation=55,
+                      ha="right")
+        ax.set_title(lang.name(arch))
         ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
-    axes[0][0].set_ylabel("test accuracy (%)")
+    axes[0][0].set_ylabel(lang.label("figures.test_accuracy"))
+    number_ticks(fig, lang)
     fig.tight_layout()
     return fig
 
@@ -140,20 +146,20 @@ RESULT_FIGURES = ("curves", "curves_best", "accuracy")
 
 
 def result_figures(runs_csv: Path, best_json: Path, files: RunFiles,
-                   outputs: dict[str, Path]) -> None:
+                   outputs: dict[str, Path], lang: Language) -> None:
     """The learning curves (all, and those of the architecture chosen on validation, in
-    `best_json`) and the accuracy of every variant, to `outputs` by name (RESULT_FIGURES);
-    `files` holds every run's history."""
+    `best_json`) and the accuracy of every variant, to `outputs` by name (RESULT_FIGURES),
+    in `lang`; `files` holds every run's history."""
     check_outputs(outputs, dict.fromkeys(RESULT_FIGURES))
     runs = pd.read_csv(runs_csv)
     architectures = list(dict.fromkeys(runs.architecture))
     variants = list(dict.fromkeys(runs.regularisation))
     curves = read_histories(runs, files)
-    save(learning_curves(curves, architectures, variants), outputs["curves"])
+    save(learning_curves(curves, architectures, variants, lang), outputs["curves"])
     # The slides show the chosen architecture.
     best = read_json(best_json)["architecture"]
-    save(learning_curves(curves, [best], variants), outputs["curves_best"])
-    save(accuracy_by_variant(runs, architectures, variants), outputs["accuracy"])
+    save(learning_curves(curves, [best], variants, lang), outputs["curves_best"])
+    save(accuracy_by_variant(runs, architectures, variants, lang), outputs["accuracy"])
 
 
 # ---------------------------------------------------------------- the best model
@@ -163,26 +169,27 @@ def first_conv(model: nn.Module) -> nn.Conv2d | None:
     return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
 
 
-def confusion_figure(confusion_csv: Path, title: str, path: Path) -> None:
+def confusion_figure(confusion_csv: Path, title: str, path: Path, lang: Language) -> None:
     """Row-normalised: each row says where the test images of one digit went (% of it)."""
     confusion = pd.read_csv(confusion_csv, index_col=0).to_numpy()
     share = 100 * confusion / confusion.sum(1, keepdims=True).clip(min=1)
     errors = share.copy()
     np.fill_diagonal(errors, 0)
-    labels = np.where(share >= 0.05, np.char.mod("%.1f", share), "")
+    labels = np.array([[lang.fixed(x, 1) if x >= 0.05 else "" for x in row] for row in share])
     fig, ax = plt.subplots(figsize=(6.4, 5.4))
     # Colour shows the errors only: the diagonal (the recall of each digit) would swamp them.
     sns.heatmap(errors, annot=labels, fmt="", cmap="rocket_r", vmin=0,
-                cbar_kws={"label": "% of the true digit's test images (errors only)"},
+                cbar_kws={"label": lang.label("figures.best.share")},
                 linewidths=0.5, linecolor="0.9", ax=ax, annot_kws={"fontsize": 7.5})
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
+    ax.set_xlabel(lang.label("figures.best.predicted_digit"))
+    ax.set_ylabel(lang.label("figures.best.true_digit"))
     ax.set_title(title, fontsize=10)
+    number_ticks(fig, lang)
     fig.tight_layout()
     save(fig, path)
 
 
-def misclassified_figure(predictions: Path, images: np.ndarray, path: Path,
+def misclassified_figure(predictions: Path, images: np.ndarray, path: Path, lang: Language,
                          count: int = 30) -> None:
     """The most confident mistakes, with true → predicted label and confidence; a red frame
     marks the test images whose MNIST label is known to be wrong."""
@@ -192,41 +199,43 @@ def misclassified_figure(predictions: Path, images: np.ndarray, path: Path,
     # The most confident mistakes first: these are the most telling (or mislabelled) images.
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:count]
     suspect = set(known_label_errors())
-    titles = [f"{labels[i]}→{predicted[i]} ({probabilities[i, predicted[i]]:.2f})"
+    titles = [f"{labels[i]}→{predicted[i]} ({lang.fixed(probabilities[i, predicted[i]], 2)})"
               for i in wrong]
-    fig = image_grid(images[wrong], titles or ["no errors"], 10,
+    fig = image_grid(images[wrong], titles or [lang.label("figures.best.no_errors")], 10,
                      marked=[i in suspect for i in wrong])
     if any(i in suspect for i in wrong):
-        fig.text(0.5, 0.0, "red frame: the test label itself is known to be wrong "
-                 "(Northcutt et al., 2021)", ha="center", va="top", fontsize=8, color="#D55E00")
+        fig.text(0.5, 0.0, lang.label("figures.best.label_error"), ha="center", va="top",
+                 fontsize=8, color="#D55E00")
     save(fig, path)
 
 
 def reliability_figure(before: Reliability, after: Reliability, temperature: float,
-                       title: str) -> plt.Figure:
+                       title: str, lang: Language) -> plt.Figure:
     """Accuracy against confidence before and after temperature scaling; below, how many
     predictions fall at each confidence."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5.6), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.3]})
-    top.plot([0, 1], [0, 1], color="0.5", lw=1, ls=":", label="perfectly calibrated")
-    for result, colour, name in ((before, PALETTE[0], "as trained"),
-                                 (after, PALETTE[1], f"temperature T = {temperature:.2f}")):
+    top.plot([0, 1], [0, 1], color="0.5", lw=1, ls=":", label=lang.label("figures.best.perfect"))
+    scaled = lang.label("figures.best.temperature", temperature=lang.fixed(temperature, 2))
+    for result, colour, name in ((before, PALETTE[0], lang.label("figures.best.as_trained")),
+                                 (after, PALETTE[1], scaled)):
         top.plot(result.confidence, result.accuracy, "o-", color=colour, ms=5,
-                 label=f"{name}: ECE {100 * result.ece:.2f}%")
+                 label=lang.label("figures.best.ece", curve=name, ece=lang.pct(result.ece)))
         bottom.bar(result.confidence, result.count, width=0.025, color=colour, alpha=0.6)
-    top.set_ylabel("accuracy in the bin")
+    top.set_ylabel(lang.label("figures.best.accuracy_in_bin"))
     top.set_xlim(0, 1.01)
     top.set_ylim(0, 1.01)
     top.legend(loc="upper left", fontsize=8)
     top.set_title(title, fontsize=10)
     bottom.set_yscale("log")
-    bottom.set_xlabel("confidence (probability of the predicted digit), 15 bins")
-    bottom.set_ylabel("test images")
+    bottom.set_xlabel(lang.label("figures.best.confidence"))
+    bottom.set_ylabel(lang.label("figures.test_images"))
+    number_ticks(fig, lang)
     fig.tight_layout()
     return fig
 
 
-def filters_figure(checkpoint: Path | None, path: Path) -> None:
+def filters_figure(checkpoint: Path | None, path: Path, lang: Language) -> None:
     """The first convolution's filters of the model in `checkpoint` (None: there is none)."""
     conv = None
     if checkpoint is not None:
@@ -235,7 +244,7 @@ def filters_figure(checkpoint: Path | None, path: Path) -> None:
     if conv is None:
         fig, ax = plt.subplots(figsize=(5, 1))
         ax.axis("off")
-        ax.text(0.5, 0.5, "no convolutional model in this study", ha="center")
+        ax.text(0.5, 0.5, lang.label("figures.inside.no_cnn"), ha="center")
         save(fig, path)
         return
     weights = conv.weight.detach()[:, 0].numpy()  # (filters, k, k): one input channel
@@ -247,8 +256,8 @@ def filters_figure(checkpoint: Path | None, path: Path) -> None:
         ax.axis("off")
     for ax, w in zip(axes.flat, weights, strict=False):
         ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.suptitle(f"First-layer filters of {meta['architecture']} + {meta['regularisation']} "
-                 "(red positive, blue negative)", fontsize=9)
+    name = lang.name(f"{meta['architecture']} + {meta['regularisation']}")
+    fig.suptitle(lang.label("figures.inside.filters", name=name), fontsize=9)
     fig.tight_layout()
     save(fig, path)
 
@@ -257,20 +266,23 @@ BEST_MODEL_FIGURES = ("confusion", "misclassified", "reliability")
 
 
 def best_model_figures(best_json: Path, files: RunFiles, test_npz: Path,
-                       calibration_json: Path, outputs: dict[str, Path]) -> None:
+                       calibration_json: Path, outputs: dict[str, Path], lang: Language
+                       ) -> None:
     """The evaluation of the best run (chosen on validation): its confusion matrix, its most
     confident mistakes and its reliability before and after temperature scaling (measured by
-    `study.analysis.calibrate`), to `outputs` by name (BEST_MODEL_FIGURES); `files` holds
-    every run's predictions and confusion matrix."""
+    `study.analysis.calibrate`), to `outputs` by name (BEST_MODEL_FIGURES), in `lang`;
+    `files` holds every run's predictions and confusion matrix."""
     check_outputs(outputs, dict.fromkeys(BEST_MODEL_FIGURES))
     best = read_json(best_json)
     images, _ = load_arrays(test_npz)
-    name = f"{best['architecture']} + {best['regularisation']} (seed {best['seed']})"
+    run = lang.label("figures.best.run", seed=best["seed"],
+                     run=lang.name(f"{best['architecture']} + {best['regularisation']}"))
     confusion_figure(files.path(best, "confusion"),
-                     f"Confusion matrix of {name}, test set (row-normalised, %)",
-                     outputs["confusion"])
-    misclassified_figure(files.path(best, "predictions"), images, outputs["misclassified"])
+                     lang.label("figures.best.confusion", run=run), outputs["confusion"], lang)
+    misclassified_figure(files.path(best, "predictions"), images, outputs["misclassified"],
+                         lang)
     calibration = read_json(calibration_json)
     save(reliability_figure(reliability_of(calibration, "before"),
                             reliability_of(calibration, "after"), calibration["temperature"],
-                            f"Reliability of {name} on the test set"), outputs["reliability"])
+                            lang.label("figures.best.reliability", run=run), lang),
+         outputs["reliability"])

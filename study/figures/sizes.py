@@ -15,6 +15,7 @@ import pandas as pd
 
 from study.figures.results import save
 from study.figures.small_set import read_size_histories, small_set_curves
+from study.figures.style import number_ticks
 from study.figures.variant_style import (
     BASELINE,
     figure_legend,
@@ -24,9 +25,11 @@ from study.figures.variant_style import (
     variant_order,
 )
 from study.io import check_outputs
+from study.reporting.language import Language
 
 SIZE_FIGURES = ("by_size", "gain", "small_curves")
 SIGNIFICANT = ("helps", "hurts")  # the verdicts of a change that survives Holm's correction
+
 
 def _multi_size(table: pd.DataFrame) -> list[str]:
     """The architectures of `table` trained at two sizes or more, in the order of `table`."""
@@ -34,12 +37,14 @@ def _multi_size(table: pd.DataFrame) -> list[str]:
     return [arch for arch, n in counts.items() if n >= 2]
 
 
-def _size_axis(ax: plt.Axes, sizes: Sequence[int]) -> None:
-    """Log x at the training sizes, each labelled in full (1,000, 7,000, 54,000)."""
+def _size_axis(ax: plt.Axes, sizes: Sequence[int], lang: Language) -> None:
+    """Log x at the training sizes, each written in full (1,000, 7,000, 54,000), and its
+    label."""
     ax.set_xscale("log")
-    ax.set_xticks(list(sizes), [f"{n:,}" for n in sizes])
+    ax.set_xticks(list(sizes), [lang.integer(n) for n in sizes])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
+    ax.set_xlabel(lang.label("figures.training_images"))
 
 
 def _dodge(variants: Sequence[str]) -> dict[str, float]:
@@ -49,25 +54,27 @@ def _dodge(variants: Sequence[str]) -> dict[str, float]:
     return {v: 1.045 ** (i - middle) for i, v in enumerate(variants)}
 
 
-def _variant_handles(variants: Sequence[str], colours: dict[str, str]
+def _variant_handles(variants: Sequence[str], colours: dict[str, str], lang: Language
                      ) -> list[matplotlib.artist.Artist]:
     return [matplotlib.lines.Line2D([], [], color=colours[v], marker="o", ms=5,
-                                    lw=2.6 if v == BASELINE else 1.5, label=v)
+                                    lw=2.6 if v == BASELINE else 1.5, label=lang.name(v))
             for v in variants]
 
 
-def _footnote(fig: plt.Figure, table: pd.DataFrame, shown: Sequence[str],
+def _footnote(fig: plt.Figure, table: pd.DataFrame, shown: Sequence[str], lang: Language,
               more: str = "") -> None:
     """A line under the panels naming the architectures trained at one size only (and
     `more`, a further note)."""
-    others = [a for a in dict.fromkeys(table.architecture) if a not in shown]
-    notes = [f"Trained at one size only, so not shown: {', '.join(others)}."] if others else []
+    others = [lang.name(a) for a in dict.fromkeys(table.architecture) if a not in shown]
+    notes = ([lang.label("figures.sizes.one_size", architectures=", ".join(others))]
+             if others else [])
     if notes or more:
         fig.text(0.5, 0.0, " ".join([*notes, more]).strip(), ha="center", va="top",
                  fontsize=8, color="0.35")
 
 
-def error_by_size(errors: pd.DataFrame, variants: Sequence[str] | None = None) -> plt.Figure:
+def error_by_size(errors: pd.DataFrame, lang: Language, variants: Sequence[str] | None = None
+                  ) -> plt.Figure:
     """Test error against the size of the training set, both on log scales, one panel per
     architecture trained at two sizes or more (a shared scale, so architectures compare),
     one line per variant (`none` black and thicker) with its 95% interval. A straight line
@@ -79,8 +86,7 @@ def error_by_size(errors: pd.DataFrame, variants: Sequence[str] | None = None) -
     fig, axes = plt.subplots(1, max(1, len(architectures)), squeeze=False, sharey=True,
                              figsize=(max(4.2, 3.4 * len(architectures) + 0.6), 3.8))
     if not architectures:
-        return note_figure(fig, axes[0][0], "No architecture was trained at two sizes or more:\n"
-                     "there is no size axis to draw.")
+        return note_figure(fig, axes[0][0], lang.label("figures.sizes.no_size_axis"))
     shown = errors[errors.architecture.isin(architectures)]
     percent = 100 * shown[["error", "low", "high"]].astype(float)
     # A log axis cannot draw 0 or below (an interval's low end near an error of 0): such
@@ -106,22 +112,23 @@ def error_by_size(errors: pd.DataFrame, variants: Sequence[str] | None = None) -
                         color=colours[variant], lw=2.6 if baseline else 1.5, marker="o",
                         ms=5 if baseline else 4, capsize=2.5, elinewidth=1.1,
                         zorder=3 if baseline else 2)
-        _size_axis(ax, sizes)
-        ax.set_title(arch)
-        ax.set_xlabel("training images (log scale)")
+        _size_axis(ax, sizes, lang)
+        ax.set_title(lang.name(arch))
     axes[0][0].set_yscale("log")
     log_ticks(axes[0][0].yaxis)
-    axes[0][0].set_ylabel("test error (%, log scale)")
+    axes[0][0].set_ylabel(lang.label("figures.sizes.test_error"))
     if clipped:
         axes[0][0].set_ylim(bottom=1.25 * floor)
-    figure_legend(fig, _variant_handles(variants, colours), min(len(variants), 7))
+    figure_legend(fig, _variant_handles(variants, colours, lang), min(len(variants), 7))
+    number_ticks(fig, lang)
     fig.tight_layout()
-    _footnote(fig, errors, architectures, "An interval (or error) reaching 0 runs off "
-              "the bottom of the log scale." if clipped else "")
+    _footnote(fig, errors, architectures, lang,
+              lang.label("figures.sizes.clipped") if clipped else "")
     return fig
 
 
-def gain_by_size(effects: pd.DataFrame, variants: Sequence[str] | None = None) -> plt.Figure:
+def gain_by_size(effects: pd.DataFrame, lang: Language, variants: Sequence[str] | None = None
+                 ) -> plt.Figure:
     """What each variant changes in the test error against `none` of the same architecture
     and size, in points (below zero: fewer errors), against the size of the training set
     (log scale), one panel per architecture trained at two sizes or more (each with its own
@@ -135,25 +142,23 @@ def gain_by_size(effects: pd.DataFrame, variants: Sequence[str] | None = None) -
     architectures = _multi_size(effects)
     fig, axes = plt.subplots(1, max(1, len(architectures)), squeeze=False,
                              figsize=(max(4.2, 3.4 * len(architectures) + 0.6), 3.9))
+    baseline = lang.name(BASELINE)
     if effects.empty:
-        return note_figure(fig, axes[0][0], f"No comparison with '{BASELINE}' to draw: no "
-                           f"run of '{BASELINE}' shares its architecture, size\nand seed "
-                           "with a run of another variant.")
+        return note_figure(fig, axes[0][0], lang.label("figures.sizes.no_comparison",
+                                                       baseline=baseline))
     if not architectures:
-        return note_figure(fig, axes[0][0], "No architecture was compared at two sizes or "
-                           "more:\nthere is no size axis to draw.")
+        return note_figure(fig, axes[0][0], lang.label("figures.sizes.not_compared"))
     shown = effects[effects.architecture.isin(architectures)]
     sizes = sorted(shown.train_images.unique())
     for ax, arch in zip(axes[0], architectures, strict=True):
         _gain_panel(ax, shown[shown.architecture == arch], compared, colours)
-        _size_axis(ax, sizes)
-        ax.set_title(arch)
-        ax.set_xlabel("training images (log scale)")
-    axes[0][0].set_ylabel(f"test error − {BASELINE}'s (points)\n"
-                          "below 0: fewer errors")
+        _size_axis(ax, sizes, lang)
+        ax.set_title(lang.name(arch))
+    axes[0][0].set_ylabel(lang.label("figures.sizes.change", baseline=baseline))
+    number_ticks(fig, lang)
     fig.tight_layout()
-    _gain_legend(fig, compared, colours)
-    _footnote(fig, effects, architectures)
+    _gain_legend(fig, compared, colours, lang)
+    _footnote(fig, effects, architectures, lang)
     return fig
 
 
@@ -180,29 +185,31 @@ def _gain_panel(ax: plt.Axes, rows: pd.DataFrame, compared: list[str],
                     mfc=colours[variant] if filled else "white", ls="none", zorder=3)
 
 
-def _gain_legend(fig: plt.Figure, compared: list[str], colours: dict[str, str]) -> None:
+def _gain_legend(fig: plt.Figure, compared: list[str], colours: dict[str, str],
+                 lang: Language) -> None:
     """The variants in a row (or more), what the markers mean in a row above them."""
-    lines = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2, label=v)
+    lines = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2, label=lang.name(v))
              for v in compared]
     markers = [matplotlib.lines.Line2D([], [], color="0.3", marker="o", ls="none", ms=6,
-                                       label="filled: significant after Holm (5%)"),
+                                       label=lang.label("figures.sizes.filled")),
                matplotlib.lines.Line2D([], [], color="0.3", marker="o", ls="none", ms=6,
-                                       mfc="white", mew=1.4, label="hollow: unclear")]
+                                       mfc="white", mew=1.4,
+                                       label=lang.label("figures.sizes.hollow"))]
     figure_legend(fig, lines, min(len(lines), 6))
     figure_legend(fig, markers, 2, raised=0.3 * -(-len(lines) // 6))
 
 
 def size_figures(errors_csv: Path, effects_csv: Path, summaries: list[Path],
-                 histories: list[Path], outputs: dict[str, Path]) -> None:
+                 histories: list[Path], outputs: dict[str, Path], lang: Language) -> None:
     """The test error and each variant's change against `none` by training-set size (from
     the effects analysis' `errors_csv` and `effects_csv`), and the learning curves of the
     runs of `summaries` and `histories` (those of the smallest size), to `outputs` by name
-    (SIZE_FIGURES). Every figure gives a variant the same colour."""
+    (SIZE_FIGURES), in `lang`. Every figure gives a variant the same colour."""
     check_outputs(outputs, dict.fromkeys(SIZE_FIGURES))
     errors, effects = pd.read_csv(errors_csv), pd.read_csv(effects_csv)
     curves = read_size_histories(summaries, histories)
     variants = list(dict.fromkeys([*errors.regularisation, *effects.regularisation,
                                    *curves.regularisation]))
-    save(error_by_size(errors, variants), outputs["by_size"])
-    save(gain_by_size(effects, variants), outputs["gain"])
-    save(small_set_curves(curves, variants), outputs["small_curves"])
+    save(error_by_size(errors, lang, variants), outputs["by_size"])
+    save(gain_by_size(effects, lang, variants), outputs["gain"])
+    save(small_set_curves(curves, lang, variants), outputs["small_curves"])

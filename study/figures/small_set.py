@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+from study.figures.style import number_ticks
 from study.figures.variant_style import (
     BASELINE,
     figure_legend,
@@ -20,11 +21,12 @@ from study.figures.variant_style import (
     variant_order,
 )
 from study.io import read_json
+from study.reporting.language import Language
 from study.run_files import check_one_per_run
 
 
-def small_set_curves(histories: pd.DataFrame, variants: Sequence[str] | None = None
-                     ) -> plt.Figure:
+def small_set_curves(histories: pd.DataFrame, lang: Language,
+                     variants: Sequence[str] | None = None) -> plt.Figure:
     """The learning curves on the smallest training set, one row per architecture, one line
     per variant (mean over seeds): on the left the training loss (solid, log scale), on the
     right the validation loss (dashed, a dot at each epoch validated). Where `none`'s
@@ -34,7 +36,7 @@ def small_set_curves(histories: pd.DataFrame, variants: Sequence[str] | None = N
     `histories` as `read_size_histories` gives them; the smallest of their sizes is drawn."""
     if histories.empty:
         fig, ax = plt.subplots(figsize=(5, 1.2))
-        return note_figure(fig, ax, "No learning curve was given.")
+        return note_figure(fig, ax, lang.label("figures.sizes.no_curves"))
     size = int(histories.train_images.min())
     curves = histories[histories.train_images == size]
     variants = variant_order(variants, curves.regularisation)
@@ -57,23 +59,25 @@ def small_set_curves(histories: pd.DataFrame, variants: Sequence[str] | None = N
                         ms=3, **style)
         train_ax.set_yscale("log")
         log_ticks(train_ax.yaxis)
-        train_ax.set_ylabel(f"{arch}\ncross-entropy loss")
+        train_ax.set_ylabel(f"{lang.name(arch)}\n{lang.label('figures.loss')}")
         for ax in (train_ax, val_ax):
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    axes[0, 0].set_title("training loss (log scale)", fontsize=10)
-    axes[0, 1].set_title("validation loss", fontsize=10)
+    axes[0, 0].set_title(lang.label("figures.sizes.training_loss"), fontsize=10)
+    axes[0, 1].set_title(lang.label("figures.sizes.validation_loss"), fontsize=10)
     for ax in axes[-1]:
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(lang.label("figures.epoch"))
     seeds = int(curves.groupby(["architecture", "regularisation"]).seed.nunique().max())
-    handles = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2.2, label=v)
+    handles = [matplotlib.lines.Line2D([], [], color=colours[v], lw=2.2, label=lang.name(v))
                for v in variants]
-    handles += [matplotlib.lines.Line2D([], [], color="0.3", lw=1.1, label="training"),
+    handles += [matplotlib.lines.Line2D([], [], color="0.3", lw=1.1,
+                                        label=lang.label("figures.splits.training")),
                 matplotlib.lines.Line2D([], [], color="0.3", lw=1.4, ls="--", marker="o",
-                                        ms=3, label="validation")]
+                                        ms=3, label=lang.label("figures.splits.validation"))]
+    number_ticks(fig, lang)
     fig.tight_layout()
-    figure_legend(fig, handles, min(len(handles), 8),
-            title=f"Learning curves on {size:,} training images, mean over {seeds} "
-            f"seed{'s' if seeds != 1 else ''}")
+    title = lang.label("figures.sizes.small_curves", images=lang.integer(size),
+                       seeds=lang.count(seeds, lang.label("nouns.seed")))
+    figure_legend(fig, handles, min(len(handles), 8), title=title)
     return fig
 
 
