@@ -21,6 +21,13 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# A translated edition's files live under results/<code>/ (render.languages).
+wildcard_constraints:
+    lang="|".join(TRANSLATED) or "(?!)",  # (?!) matches nothing: no translated edition
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/train.smk"
@@ -37,5 +44,6 @@ include: "workflow/rules/render.smk"
 rule all:
     default_target: True
     input:
-        "results/report/report.pdf",
-        "results/slides/slides.html",
+        # Each edition's report and deck (render.languages).
+        [EDITIONS[code].report for code in LANGUAGES],
+        [EDITIONS[code].slides for code in LANGUAGES],

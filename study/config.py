@@ -16,6 +16,7 @@ import yaml
 
 from study.errors import ConfigError
 from study.io import write_text
+from study.reporting.language import Language
 from study.schema import check, fill_defaults, schema
 from study.variants import check_variants
 
@@ -123,18 +124,26 @@ def command_line(configfiles: list[Path], overrides: Mapping[str, Any],
     return " ".join(words)
 
 
-def write_effective_config(config: dict[str, Any], command: str, out: Path,
-                           table: Path) -> None:
-    """results/config.yaml, and its markdown with the command for the report's appendix."""
+def write_effective_config(config: dict[str, Any], command: str, out: Path, table: Path,
+                           translations: Mapping[str, Path] | None = None) -> None:
+    """results/config.yaml, and its markdown with the command for the report's appendix: in
+    English to `table`, in each other language of `translations` (code: path) to its path."""
     write_text(out, dump_config(config))
     write_text(table, effective_config_markdown(config, command))
+    for code, path in (translations or {}).items():
+        write_text(path, effective_config_markdown(config, command, Language.load(code)))
 
 
-def effective_config_markdown(config: dict[str, Any], command: str) -> str:
-    """The command and the whole configuration it ran with, as the report prints them."""
-    return (f"The study ran with `{command}`, from this configuration: the config file "
-            "with the schema's defaults filled in (`results/config.yaml`).\n\n"
-            f"```yaml\n{dump_config(config)}```\n")
+_COMMAND = "\ue000"  # where the command goes, after the language's typography (code is kept)
+
+
+def effective_config_markdown(config: dict[str, Any], command: str,
+                              lang: Language | None = None) -> str:
+    """The command and the whole configuration it ran with, as the report prints them, in
+    `lang` (English when not given)."""
+    lang = lang or Language.load("en")
+    intro = lang.label("config.ran_with", command=_COMMAND).replace(_COMMAND, command)
+    return f"{intro}\n\n```yaml\n{dump_config(config)}```\n"
 
 
 def dump_config(config: dict[str, Any]) -> str:

@@ -29,6 +29,13 @@ class DemoPage:
 
     def draw(self, digit: int) -> dict[str, Any]:
         """Draw `digit`'s strokes on the pad with the mouse; what the demo then shows."""
+        self.strokes(digit)
+        self.page.wait_for_function("window.digitDemo.state.last !== null"
+                                    " && !window.digitDemo.state.pending", timeout=60_000)
+        return self.page.evaluate("window.digitDemo.state.last")
+
+    def strokes(self, digit: int) -> None:
+        """Draw `digit`'s strokes on the pad with the mouse, waiting for nothing."""
         pad = self.page.locator("canvas.digit-pad")
         pad.scroll_into_view_if_needed()
         box = pad.bounding_box()
@@ -44,9 +51,6 @@ class DemoPage:
                 for t in np.linspace(0, 1, 6)[1:]:
                     self.page.mouse.move(*at(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
             self.page.mouse.up()
-        self.page.wait_for_function("window.digitDemo.state.last !== null"
-                                    " && !window.digitDemo.state.pending", timeout=60_000)
-        return self.page.evaluate("window.digitDemo.state.last")
 
     def canvas(self) -> Image.Image:
         """The pad's pixels, as a PNG would hold them."""

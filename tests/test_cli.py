@@ -89,3 +89,36 @@ def test_a_file_list_of_the_wrong_length_is_one_line(
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert error.startswith(f"error: {lists[-1]}: 1 file for 2 ")
+
+
+def test_the_reproducibility_tables_are_written_in_each_language(tmp_path: Path) -> None:
+    from study.cli import main
+
+    names = ("environment", "run_times", "data_hashes")
+    outputs = {f"{prefix}{name}": tmp_path / f"{prefix}{name}.md"
+               for name in names for prefix in ("", "fr_")}
+    main(["reproducibility", "--languages", "en", "fr", "--outputs",
+          *(f"{name}={path}" for name, path in outputs.items())])
+    assert (tmp_path / "data_hashes.md").read_text().startswith("| What ")
+    assert (tmp_path / "fr_data_hashes.md").read_text().startswith("| Quoi ")
+    assert subcommands()["reproducibility"].parse_args(
+        ["--outputs", "environment=e.md"]).languages == ["en"]  # English by default
+
+
+def test_the_effective_config_takes_its_translations(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from study.cli import main
+
+    command = ["effective-config", "--config", '{"seeds": [0]}', "--command", "snakemake",
+               "--out", str(tmp_path / "config.yaml"), "--table", str(tmp_path / "config.md")]
+    main([*command, "--translations", f"fr={tmp_path / 'fr_config.md'}"])
+    assert (tmp_path / "config.md").read_text().startswith("The study ran with `snakemake`")
+    assert (tmp_path / "fr_config.md").read_text().startswith("L'étude a été lancée par")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_code:
+        main([*command, "--translations", f"xx={tmp_path / 'xx_config.md'}"])
+    assert exit_code.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: --translations: no translation xx; use ") and "fr" in error
+    assert error.count("\n") == 1
+    assert not (tmp_path / "xx_config.md").exists()

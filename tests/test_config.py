@@ -454,3 +454,24 @@ def test_the_effective_config_is_the_schemas_order_and_reads_back(tmp_path: Path
     assert "seeds: [0, 1, 2, 3, 4]" in text.splitlines()
     markdown = (tmp_path / "config.md").read_text()
     assert "`snakemake --cores all`" in markdown and f"```yaml\n{text}```" in markdown
+
+
+def test_the_effective_config_is_worded_in_each_language(tmp_path: Path) -> None:
+    """English as it always read; French in French, its typography kept off the command."""
+    from study.config import effective_config_markdown, write_effective_config
+    from study.reporting.language import NNBSP, Language
+
+    config = load("accuracy.yaml")
+    check_config(config)
+    command = "snakemake --cores all --config device=cpu note='a: b?'"
+    write_effective_config(config, command, tmp_path / "config.yaml", tmp_path / "config.md",
+                           {"fr": tmp_path / "fr_config.md"})
+    text = (tmp_path / "config.yaml").read_text()
+    assert (tmp_path / "config.md").read_text() == (
+        f"The study ran with `{command}`, from this configuration: the config file with the "
+        f"schema's defaults filled in (`results/config.yaml`).\n\n```yaml\n{text}```\n")
+    french = (tmp_path / "fr_config.md").read_text()
+    assert french == effective_config_markdown(config, command, Language.load("fr"))
+    assert french.startswith(f"L'étude a été lancée par `{command}`, avec cette "
+                             f"configuration{NNBSP}: le fichier de configuration")
+    assert french.endswith(f"\n\n```yaml\n{text}```\n")

@@ -122,13 +122,17 @@ def test_write_findings_keeps_facts_and_text(tmp_path: Path) -> None:
     effects_of(runs).to_csv(tmp_path / "effects.csv", index=False)
     findings.write_findings(tmp_path / "runs.csv", files, tmp_path / "best.json",
                             tmp_path / "ensemble.json", tmp_path / "calibration.json",
-                            tmp_path / "robustness.csv", ["none", "augment"], out,
+                            tmp_path / "robustness.csv", ["none", "augment"],
+                            {"en": out, "fr": tmp_path / "fr" / "findings.yml"},
                             tmp_path / "effects.csv")
     written = yaml.safe_load(out.read_text())
     assert written["language"] == "en"
     assert written["facts"]["best"]["variant"] == "cnn + augment"
     assert written["text"]["abstract"].startswith("This study trains 8 networks")
     assert all("\n" not in line for line in written["text"]["notes"].values())
+    french = yaml.safe_load((tmp_path / "fr" / "findings.yml").read_text())
+    assert french["language"] == "fr" and french["facts"] == written["facts"]  # computed once
+    assert french["text"]["abstract"].startswith("Cette étude entraîne 8 réseaux")
 
 
 def test_unknown_language_and_bad_wording_are_errors(tmp_path: Path, monkeypatch) -> None:

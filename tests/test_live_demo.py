@@ -1,9 +1,10 @@
 """The deck's live demo in headless Chromium: the slide's own markup with a trained model
 embedded reads a digit drawn with the mouse, offline, and its JavaScript preprocessing is
-`study predict`'s."""
+`study predict`'s; it writes its words and numbers in the deck's language."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,27 +15,32 @@ from drawn_digits import draw
 
 from study.documents import live_demo
 from study.errors import RenderError
+from study.reporting.language import NNBSP
 from study.serving.digit_image import ink_map, to_mnist
 from study.serving.predict import load_model, predict
 
 REPO = Path(__file__).resolve().parents[1]
+DECKS = {"en": REPO / "slides" / "slides.qmd", "fr": REPO / "soutenance" / "soutenance.qmd"}
 
 
-def demo_markup() -> str:
-    """The raw HTML of the deck's "Draw a digit" slide, as slides.qmd has it."""
-    text = (REPO / "slides" / "slides.qmd").read_text(encoding="utf-8")
-    slide = text[text.index("## Draw a digit"):]
+def demo_markup(language: str = "en") -> str:
+    """The raw HTML of the deck's "Draw a digit" slide, as the deck in `language` has it."""
+    text = DECKS[language].read_text(encoding="utf-8")
+    slide = text[text.index("{#draw-a-digit}"):]
     return re.search(r"```\{=html\}\n(.*?)```", slide, re.DOTALL).group(1)
+
+
+def write_page(page: Path, model: Path, language: str = "en") -> Path:
+    page.write_text(f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
+                    f"</head><body>{demo_markup(language)}</body></html>", encoding="utf-8")
+    live_demo.embed(page, model, language=language)
+    return page
 
 
 @pytest.fixture(scope="module")
 def demo_page(digit_reader: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
               ) -> Path:
-    page = tmp_path_factory.mktemp("demo") / "demo.html"
-    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>"
-                    f"{demo_markup()}</body></html>", encoding="utf-8")
-    live_demo.embed(page, digit_reader["onnx"])
-    return page
+    return write_page(tmp_path_factory.mktemp("demo") / "demo.html", digit_reader["onnx"])
 
 
 @pytest.mark.parametrize("digit", [7, 0])
@@ -44,12 +50,12 @@ def test_a_digit_drawn_with_the_mouse_is_read_offline(demo_page: Path, digit: in
     with open_demo(file_url(demo_page)) as demo:
         shown = demo.draw(digit)
         drawn = demo.canvas()
-        answer = demo.page.locator(".digit-answer").inner_text()
+        answer = demo.page.locator(".digit-answer").text_content()
         top_bar = demo.page.locator(".digit-bar.top .label").inner_text()
         assert demo.network(file_url(demo_page)) == []
         assert demo.problems == []
     assert shown["digit"] == digit
-    assert answer.startswith(str(digit)) and top_bar == str(digit)
+    assert re.fullmatch(rf"{digit}  \(\d+\.\d%\)", answer) and top_bar == str(digit)
     # `study predict` reads the same picture the same way.
     drawn.save(tmp_path / "drawn.png")
     (prediction,), _ = predict([tmp_path / "drawn.png"], load_model(digit_reader["onnx"]))
@@ -108,3 +114,62 @@ def test_embedding_refuses_another_onnxruntime_web(tmp_path: Path) -> None:
     (package / "package.json").write_text('{"version": "1.0.0"}')
     with pytest.raises(RenderError, match=r"onnxruntime-web 1\.0\.0 .* package\.json pins"):
         live_demo.runtime_dir(package)
+
+
+def _embedded_words(page: Path) -> dict:
+    found = re.search(r'<script type="application/json" id="digit-demo-words">(.*?)</script>',
+                      page.read_text(encoding="utf-8"), re.DOTALL)
+    return json.loads(found.group(1))
+
+
+def test_the_page_carries_the_words_and_numbers_of_its_language(tmp_path: Path) -> None:
+    """The script's words come from labels.demo of the wording files (English: the words it
+    always had), and its number format from the language's."""
+    model = tmp_path / "best.onnx"
+    model.write_bytes(b"not read here")
+    english = _embedded_words(write_page(tmp_path / "en.html", model))
+    assert english == {"locale": "en", "decimal": ".", "percent": "{}%",
+                       "words": {"answer": "{digit}  ({percent})", "no_answer": "?",
+                                 "could_not_run": "The model could not run: {error}"}}
+    french = _embedded_words(write_page(tmp_path / "fr.html", model, "fr"))
+    assert (french["locale"], french["decimal"], french["percent"]) == ("fr", ",",
+                                                                        "{}" + NNBSP + "%")
+    assert french["words"].keys() == english["words"].keys()
+    assert french["words"]["could_not_run"] == f"Le modèle n'a pas pu s'exécuter{NNBSP}: {{error}}"
+    unknown = tmp_path / "xx.html"
+    unknown.write_text(f"<html><body>{live_demo.PLACEHOLDER}</body></html>")
+    with pytest.raises(RenderError, match="no wording for language 'xx'"):
+        live_demo.embed(unknown, model, language="xx")
+    assert live_demo.PLACEHOLDER in unknown.read_text()
+
+
+def test_a_french_page_writes_french_words_and_numbers(tmp_path: Path) -> None:
+    """In Chromium, without a model that runs: the percentages as French writes them
+    (99,5 % with a narrow no-break space) and the failure said in French."""
+    model = tmp_path / "best.onnx"
+    model.write_bytes(b"not an ONNX model")
+    page = write_page(tmp_path / "fr.html", model, "fr")
+    with open_demo(file_url(page)) as demo:
+        percent = demo.page.evaluate("[0.995, 0.0004, 1].map(window.digitDemo.percent)")
+        assert percent == [f"99,5{NNBSP}%", f"0,0{NNBSP}%", f"100,0{NNBSP}%"]
+        assert demo.page.evaluate("window.digitDemo.word('answer', {digit: 7, percent: "
+                                  "window.digitDemo.percent(0.995)})") == f"7  (99,5{NNBSP}%)"
+        demo.strokes(7)
+        status = demo.page.locator(".digit-status")
+        status.filter(has_text="Le modèle").wait_for(timeout=60_000)
+        assert status.inner_text().startswith(f"Le modèle n'a pas pu s'exécuter{NNBSP}: ")
+        assert demo.page.locator(".digit-answer").inner_text() == "?"
+    english = write_page(tmp_path / "en.html", model)
+    with open_demo(file_url(english)) as demo:
+        assert demo.page.evaluate("window.digitDemo.percent(0.995)") == "99.5%"
+
+
+def test_the_french_deck_reads_a_digit_in_french(digit_reader: dict[str, Path],
+                                                 tmp_path: Path) -> None:
+    page = write_page(tmp_path / "fr.html", digit_reader["onnx"], "fr")
+    with open_demo(file_url(page)) as demo:
+        shown = demo.draw(7)
+        answer = demo.page.locator(".digit-answer").text_content()
+        assert demo.problems == []
+    assert shown["digit"] == 7
+    assert re.fullmatch(rf"7  \(\d+,\d{NNBSP}%\)", answer), answer

@@ -54,6 +54,26 @@ def test_true_and_false_force_the_mode(forced: bool, cpu: CpuCapabilities) -> No
     assert chosen.reason == f"training.bf16 is {str(forced).lower()}"
 
 
+@pytest.mark.parametrize(("chosen", "rule", "detail"), [
+    (decide("cpu", True, True, cpu=EPYC_ZEN3_AVX2), "setting", "true"),
+    (decide("cuda", False, True), "setting", "false"),
+    (decide("cuda", AUTO, True, cuda_bf16=True), "gpu_bf16", "cuda"),
+    (decide("cuda", AUTO, True, cuda_bf16=False), "gpu_no_bf16", "cuda"),
+    (decide("mps", AUTO, True), "other_device", "mps"),
+    (decide("cpu", AUTO, True, cpu=XEON_AMX), "cpu_native", "AMX, AVX-512-BF16"),
+    (decide("cpu", AUTO, True, cpu=EPYC_AVX512_BF16), "cpu_native", "AVX-512-BF16"),
+    (decide("cpu", AUTO, True, cpu=OLD_AVX512), "cpu_emulated", "cpu")])
+def test_the_reason_is_recorded_as_a_rule_to_word_in_any_language(
+        chosen: precision.Precision, rule: str, detail: str) -> None:
+    """Beside the English reason, the rule and its detail, from which a document words the
+    reason in its own language (study.reporting.reproducibility.precision_sentence)."""
+    assert (chosen.rule, chosen.detail) == (rule, detail)
+    assert chosen.reason == precision.REASONS[rule].format(detail=detail)
+    record = chosen.record()
+    assert (record["precision_rule"], record["precision_detail"]) == (rule, detail)
+    assert record["precision_reason"] == chosen.reason
+
+
 def test_a_bad_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="true, false or 'auto'"):
         decide("cpu", "yes", True, cpu=XEON_AMX)
@@ -87,6 +107,7 @@ def test_a_missing_report_counts_as_absent(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_capabilities_summary_names_every_flag() -> None:
     assert EPYC_ZEN3_AVX2.summary() == "AVX2 yes, AVX-512 no, AVX-512-BF16 no, AMX no"
+    assert XEON_AMX.summary("oui", "non") == "AVX2 oui, AVX-512 oui, AVX-512-BF16 oui, AMX oui"
     assert set(precision.capabilities_record()) == {"capability", "avx2", "avx512",
                                                    "avx512_bf16", "amx"}
 
@@ -111,4 +132,5 @@ def test_training_records_the_mode_it_used(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.precision == decide("cpu", AUTO, True, cpu=EPYC_ZEN3_AVX2)
     assert result.precision.record() == {
         "precision": "float32", "memory_layout": "channels_last",
-        "precision_reason": result.precision.reason}
+        "precision_reason": result.precision.reason, "precision_rule": "cpu_emulated",
+        "precision_detail": "cpu"}

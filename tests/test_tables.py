@@ -163,3 +163,39 @@ def test_search_table_gives_each_architectures_choice() -> None:
                    "Weight decay (range)": "0.0004 (1e-05–0.1)",
                    "Best trial, validation (%)": "97.12"}
 
+
+
+def test_runs_keep_their_precision_rule_and_older_runs_get_none(tmp_path) -> None:
+    """The rule of each run's precision comes to the runs' table beside its English reason;
+    a run recorded before the rules were has NaN there, and the precision sentence words it
+    from its recorded reason."""
+    from study.io import write_json
+    from study.reporting.reproducibility import RULE_COLUMNS, precision_sentence
+    from study.reporting.tables import RUN_COLUMNS, collect_runs
+    from study.run_files import RunFiles
+    from study.training.precision import CpuCapabilities, decide
+
+    chosen = decide("cpu", "auto", True, cpu=CpuCapabilities("AVX2", True, False, False, False))
+    summaries = []
+    for seed, recorded in enumerate((chosen.record(), {
+            k: v for k, v in chosen.record().items() if k not in RULE_COLUMNS})):
+        run = {**{column: 1 for column in RUN_COLUMNS}, "architecture": "mlp",
+               "regularisation": "none", "seed": seed, "model_options": {},
+               "device_name": "cpu", "threads": 2, **recorded}
+        write_json(tmp_path / str(seed) / "train.json", run)
+        write_json(tmp_path / str(seed) / "metrics.json", {"test_accuracy": 0.99, **recorded})
+        summaries.append(tmp_path / str(seed) / "train.json")
+    files = RunFiles(summaries, metrics=[s.with_name("metrics.json") for s in summaries])
+    runs = collect_runs(files)
+    assert runs.precision_rule.iloc[0] == "cpu_emulated"
+    assert runs.precision_detail.iloc[0] == "cpu"
+    assert runs[RULE_COLUMNS].iloc[1].isna().all()
+    assert precision_sentence(runs, ENGLISH).endswith(f"because {chosen.reason}")
+    assert precision_sentence(runs, Language.load("fr")).endswith(
+        "parce que training.bf16 vaut auto et que le processeur n'a ni AMX ni "
+        "AVX-512-BF16\u202f: le bfloat16 y serait émulé, plusieurs fois plus lent qu'en float32")
+    old_only = collect_runs(RunFiles(summaries[1:], metrics=[summaries[1].with_name(
+        "metrics.json")]))
+    assert old_only[RULE_COLUMNS].isna().all().all()
+    assert precision_sentence(old_only, Language.load("fr")) == (
+        "chaque entraînement a calculé en float32 avec la disposition channels-last")

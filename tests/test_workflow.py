@@ -293,9 +293,50 @@ def test_predict_reads_with_the_studys_model_by_default(study: Path, tmp_path: P
     assert record["digit"] == expected.digit
 
 
+FINDINGS_IN_THE_REPORT = ("best", "regularisation_summary", "convolution", "ensemble",
+                          "calibration", "label_errors", "selection")
+
+
+def test_the_french_edition_words_the_same_results_in_french(study: Path) -> None:
+    """The French report and deck, from the same results: the assignment's seven steps,
+    the French findings and numbers, and no sentence of the other edition in either."""
+    results = study / "results"
+    english = yaml.safe_load((results / "findings.yml").read_text())
+    french = yaml.safe_load((results / "fr" / "findings.yml").read_text())
+    assert french["facts"] == english["facts"]  # computed once, worded twice
+    pages = check_report(results / "fr" / "rapport.pdf", "fr")
+    report = " ".join(pages)
+    english_report = squeezed(" ".join(pdf_pages(results / "report" / "report.pdf")))
+    for key in FINDINGS_IN_THE_REPORT:
+        assert squeezed(french["text"][key]) in squeezed(report), key
+        assert squeezed(english["text"][key]) not in squeezed(report), key
+        assert squeezed(french["text"][key]) not in english_report, key
+    # French numbers: 99,47 % (a decimal comma, a narrow space), never 99.47%.
+    _, variant, _ = chosen(study)
+    mean = f"{100 * variant.test_accuracy.mean():.2f}".replace(".", ",")
+    assert re.search(rf"{mean}\s?%", report), mean
+    assert not re.search(r"\d\.\d+\s?%", report)
+    assert squeezed(french["text"]["abstract"]) in squeezed(abstract_of(pages, "fr"))
+    html = (results / "fr" / "soutenance.html").read_text()
+    check_deck_html(html, main_slides=16)
+    deck = squeezed(re.sub(r"<[^>]+>", " ", html))
+    assert squeezed(french["text"]["short"]["best"]) in deck
+    assert squeezed(english["text"]["short"]["best"]) not in deck
+    assert squeezed(french["text"]["notes"]["conclusions"]) in deck
+
+
 @pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
-def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: Path) -> None:
-    deck = study / "results" / "slides" / "slides.html"
+def test_the_french_deck_fits_every_slide_in_a_browser(study: Path) -> None:
+    slides = deck_check.measure(study / "results" / "fr" / "soutenance.html",
+                                deck_check.find_chromium())
+    assert deck_check.problems(slides) == []
+
+
+@pytest.mark.skipif(deck_check.find_chromium() is None, reason="Chromium not installed")
+@pytest.mark.parametrize("edition", ["slides/slides.html", "fr/soutenance.html"])
+def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: Path,
+                                                          edition: str) -> None:
+    deck = study / "results" / edition
     assert deck.stat().st_size < 30e6
     with open_demo(file_url(deck) + "#/draw-a-digit") as demo:
         shown = demo.draw(7)

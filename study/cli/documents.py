@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from study.errors import RenderError
+from study.reporting.language import languages
 
 
 def _render(args: argparse.Namespace) -> None:
@@ -14,7 +15,7 @@ def _render(args: argparse.Namespace) -> None:
 
     render(args.document, args.generated, args.output, variables=args.variables,
            findings=args.findings, model=args.model, reveal_js=args.reveal_js,
-           engine=args.engine, onnxruntime_web=args.onnxruntime_web)
+           engine=args.engine, onnxruntime_web=args.onnxruntime_web, language=args.language)
 
 
 def _check_deck(args: argparse.Namespace) -> None:
@@ -52,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--onnxruntime-web", type=Path,
                    help="the npm package folder for the deck's live demo "
                    "(default: node_modules/onnxruntime-web)")
+    p.add_argument("--language", default="en", choices=languages(),
+                   help="the language of the words and numbers the deck's live demo writes "
+                   "(study/assets/wording/<language>.yml)")
     p.set_defaults(func=_render)
 
     p = sub.add_parser("check-deck", help="lay the deck out in headless Chromium and check it")

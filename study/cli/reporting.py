@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from study.cli.options import add_outputs, add_run_files, json_object, run_files
+from study.cli.options import add_outputs, add_run_files, json_object, named_path, run_files
+from study.errors import ConfigError
+from study.reporting.language import languages
 
 
 def _tables(args: argparse.Namespace) -> None:
@@ -16,7 +18,8 @@ def _tables(args: argparse.Namespace) -> None:
                              args.ensemble, args.architectures,
                              json_object(args.variants, "--variants"), args.max_epochs,
                              args.split, dict(args.outputs), args.errors, args.effects,
-                             json_object(args.sizes, "--sizes"), args.searches, args.command)
+                             json_object(args.sizes, "--sizes"), args.searches, args.command,
+                             tuple(args.languages))
     print(f"best on validation: {variables['best']['variant']}, "
           f"mean test accuracy {variables['best']['test_accuracy']}")
 
@@ -24,25 +27,32 @@ def _tables(args: argparse.Namespace) -> None:
 def _findings(args: argparse.Namespace) -> None:
     from study.reporting.findings import write_findings
 
+    outputs = dict(args.outputs)
     write_findings(args.runs, run_files(args, "predictions"), args.best, args.ensemble,
-                   args.calibration, args.robustness, args.regularisations, args.out,
-                   args.effects, args.language, args.searched)
-    print(f"findings written to {args.out}")
+                   args.calibration, args.robustness, args.regularisations, outputs,
+                   args.effects, args.searched)
+    print(f"findings written to {', '.join(str(path) for path in outputs.values())}")
 
 
 def _reproducibility(args: argparse.Namespace) -> None:
     from study.reporting.reproducibility import write_reproducibility
 
-    write_reproducibility(args.benchmarks, dict(args.outputs))
+    write_reproducibility(args.benchmarks, dict(args.outputs), tuple(args.languages))
     print("environment, run times and data hashes written")
 
 
 def _effective_config(args: argparse.Namespace) -> None:
     from study.config import write_effective_config
 
+    translations, others = dict(args.translations), [c for c in languages() if c != "en"]
+    unknown = sorted(set(translations) - set(others))
+    if unknown:
+        raise ConfigError(f"--translations: no translation {', '.join(unknown)}; use "
+                          f"{', '.join(others)} (English is --table)")
     write_effective_config(json_object(args.config, "--config"), args.command, args.out,
-                           args.table)
-    print(f"effective config written to {args.out} and {args.table}")
+                           args.table, translations)
+    tables = ", ".join(str(path) for path in [args.table, *translations.values()])
+    print(f"effective config written to {args.out} and {tables}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the command that runs the study again, as the documents quote it")
     p.add_argument("--searches", type=Path, nargs="*", default=[],
                    help="chosen.json of each architecture's search")
+    p.add_argument("--languages", nargs="+", default=["en"], choices=languages(),
+                   help="the languages to write the tables and variables in (English's under "
+                   "their names, another's as <code>_<name>)")
     add_outputs(p, "every table and of variables.yml")
     p.set_defaults(func=_tables)
 
@@ -85,16 +98,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="effects.csv of the analysis: each variant against 'none', every size")
     p.add_argument("--searched", nargs="*", default=[],
                    help="the settings a search chose (none: the config gave them all)")
-    p.add_argument("--language", default="en",
-                   help="wording: study/assets/wording/<language>.yml")
-    p.add_argument("--out", type=Path, required=True, help="findings.yml to write")
+    add_outputs(p, "findings.yml in each language, named by the language's code (en=PATH); "
+                "the wording is study/assets/wording/<code>.yml")
     p.set_defaults(func=_findings)
 
     p = sub.add_parser("reproducibility",
                        help="the appendix tables: environment, run times, data hashes")
     p.add_argument("--benchmarks", type=Path, nargs="*", default=[],
                    help="Snakemake benchmark files (.tsv)")
-    add_outputs(p, "the tables environment, run_times and data_hashes")
+    p.add_argument("--languages", nargs="+", default=["en"], choices=languages(),
+                   help="the languages to write the tables in (English's under their names, "
+                   "another's as <code>_<name>)")
+    add_outputs(p, "the tables environment, run_times and data_hashes (and <code>_<name> of "
+                "each other language)")
     p.set_defaults(func=_reproducibility)
 
     p = sub.add_parser("effective-config",
@@ -103,4 +119,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--command", required=True, help="the command that ran the study")
     p.add_argument("--out", type=Path, required=True, help="results/config.yaml")
     p.add_argument("--table", type=Path, required=True, help="its markdown for the report")
+    p.add_argument("--translations", type=named_path, nargs="*", default=[],
+                   metavar="CODE=PATH",
+                   help="the same markdown in other languages, CODE=PATH each "
+                   "(fr=results/fr/tables/config.md)")
     p.set_defaults(func=_effective_config)

@@ -4,19 +4,28 @@ demo's script go into the rendered HTML, so that the single file runs the model 
 The slide itself (canvas, bars, the placeholder) is in slides/slides.qmd; its behaviour is
 study/assets/demo/digit_demo.js, its look digit_demo.css beside it. Only one
 WebAssembly build of onnxruntime-web is embedded: the plain SIMD one, run on one thread.
+
+What the script writes on the slide is in the deck's language: its words (`labels.demo` of
+the wording files, through study.reporting.language.Language, French typography applied)
+and how it writes a number (the decimal mark, the percent format) go into the page as a
+JSON object, <script type="application/json" id="digit-demo-words">, that the script reads.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import string
 from pathlib import Path
+from typing import Any
 
 from study.errors import RenderError
 from study.package_data import asset
+from study.reporting.language import Language
 
 PLACEHOLDER = '<script type="application/x-digit-demo"></script>'
 PAYLOAD_TYPE = "application/octet-stream"  # base64 data for the script, not shown
+WORDS_ID = "digit-demo-words"  # the language's words and number format, as JSON
 DEMO = asset("demo")
 SCRIPT, STYLE = DEMO / "digit_demo.js", DEMO / "digit_demo.css"
 # The npm package.json pins this version; the files below are the ones the demo loads.
@@ -57,9 +66,39 @@ def _payload(element_id: str, data: bytes) -> str:
     return f'<script type="{PAYLOAD_TYPE}" id="{element_id}">{encoded}</script>'
 
 
-def embed(html: Path, model: Path | None, onnxruntime_web: Path | None = None) -> None:
-    """Fill the demo's placeholder in `html` with `model` (.onnx), the runtime and the
-    script. A deck without the placeholder is left as it is."""
+def page_words(language: str = "en") -> dict[str, Any]:
+    """What the script needs to write in `language`: `locale` (the language's code),
+    `decimal` (its decimal mark), `percent` (its percent format, "{}" for the number, with
+    the language's typography: "{}%", French "{} %" with a narrow no-break space) and
+    `words`, the templates of the wording's `labels.demo`, typography applied, their
+    {fields} left for the script to fill."""
+    try:
+        lang = Language.load(language)
+    except ValueError as err:
+        raise RenderError(f"the deck's live demo: {err}") from None
+    templates = lang.labels.get("demo")
+    if not isinstance(templates, dict):
+        raise RenderError(f"the {language} wording has no labels.demo: the live demo's words")
+    words = {}
+    for key, template in templates.items():
+        fields = {name for _, name, _, _ in string.Formatter().parse(str(template)) if name}
+        words[key] = lang.label(f"demo.{key}", **{name: "{" + name + "}" for name in fields})
+    return {"locale": lang.code, "decimal": lang.number["decimal"],
+            "percent": lang.typography(lang.number["percent"]), "words": words}
+
+
+def _words(language: str) -> str:
+    data = json.dumps(page_words(language), ensure_ascii=True, sort_keys=True)
+    # No '<', '>' or '&' in the element: it cannot be closed early.
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{WORDS_ID}">{data}</script>'
+
+
+def embed(html: Path, model: Path | None, onnxruntime_web: Path | None = None,
+          language: str = "en") -> None:
+    """Fill the demo's placeholder in `html` with `model` (.onnx), the runtime, the words
+    and number format of `language` (a wording file's code) and the script. A deck without
+    the placeholder is left as it is."""
     text = html.read_text(encoding="utf-8")
     if not has_demo(text):
         return
@@ -68,9 +107,11 @@ def embed(html: Path, model: Path | None, onnxruntime_web: Path | None = None) -
                           "exported model (rule export_onnx, `snakemake "
                           "results/model/best.onnx`)")
     dist = runtime_dir(onnxruntime_web)
+    words = _words(language)  # an unknown language fails before the page is touched
     parts = [_payload("digit-demo-model", Path(model).read_bytes())]
     parts += [_payload(element, (dist / name).read_bytes())
               for element, name in RUNTIME_FILES.items()]
+    parts.append(words)
     parts.append(f"<style>\n{STYLE.read_text(encoding='utf-8')}</style>")
     parts.append(f"<script>\n{SCRIPT.read_text(encoding='utf-8')}</script>")
     html.write_text(text.replace(PLACEHOLDER, "\n".join(parts), 1), encoding="utf-8")

@@ -49,7 +49,7 @@ REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|poster|data-src)\s*=\s*["']?|url
 def render(document: Path, generated: Path, output: Path, *, variables: Path,
            findings: Path | None = None, model: Path | None = None,
            reveal_js: Path | None = None, engine: str = "auto",
-           onnxruntime_web: Path | None = None) -> None:
+           onnxruntime_web: Path | None = None, language: str = "en") -> None:
     """Render `document` (.qmd) with the results in `generated` into `output`.
 
     The document names its figures and tables by their paths in `generated`
@@ -59,7 +59,8 @@ def render(document: Path, generated: Path, output: Path, *, variables: Path,
     file. `engine` is "auto" (Quarto when on the PATH, else pandoc), "pandoc" or "quarto".
     `reveal_js` is the local reveal.js 5 (default: node_modules/reveal.js). A deck with the
     live demo also embeds `model` (.onnx) and onnxruntime-web (default:
-    node_modules/onnxruntime-web).
+    node_modules/onnxruntime-web), and writes its words and numbers in `language` (a
+    wording file's code: en, fr).
     """
     document, generated, output = Path(document), Path(generated), Path(output)
     if engine not in ENGINES:
@@ -92,7 +93,7 @@ def render(document: Path, generated: Path, output: Path, *, variables: Path,
             else:
                 result = render_revealjs(source, options, reveal_js)
             if fmt == "revealjs":
-                live_demo.embed(result, model, onnxruntime_web)
+                live_demo.embed(result, model, onnxruntime_web, language=language)
                 check_offline(result)
         except RenderError as err:
             # Paths in the message are those of the staged copy: say where they came from.

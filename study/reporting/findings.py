@@ -18,6 +18,7 @@ import yaml
 
 from study.evaluation.statistics import ALPHA, correct_on_test, mcnemar
 from study.io import read_json, write_text
+from study.reporting.language import load_wording
 from study.reporting.tables import comparisons, errors_on_known_labels
 from study.reporting.tables import summarise as summarise_variants
 from study.reporting.wording import word
@@ -244,11 +245,14 @@ def compute(runs: pd.DataFrame, best: dict[str, Any], ensemble: dict[str, Any],
 
 def write_findings(runs_csv: Path, files: RunFiles, best_json: Path, ensemble_json: Path,
                    calibration_json: Path, robustness_csv: Path | None,
-                   regularisations: list[str], output: Path, effects_csv: Path,
-                   language: str = "en", searched: list[str] | None = None) -> None:
-    """findings.yml: `facts` (the numbers and verdicts) and `text` (the sentences), from the
-    tables' runs.csv, every run's test predictions (`files`) and the analysis' comparisons
-    with `none` at every size (`effects_csv`)."""
+                   regularisations: list[str], outputs: dict[str, Path], effects_csv: Path,
+                   searched: list[str] | None = None) -> None:
+    """findings.yml in each language of `outputs` ({code: path}): `facts` (the numbers and
+    verdicts, computed once) and `text` (the sentences in that language), from the tables'
+    runs.csv, every run's test predictions (`files`) and the analysis' comparisons with
+    `none` at every size (`effects_csv`)."""
+    for language in outputs:
+        load_wording(language)  # an unknown language is an error before anything is read
     runs = pd.read_csv(runs_csv)
     robustness = pd.read_csv(robustness_csv) if robustness_csv else None
     facts = compute(runs, read_json(best_json), read_json(ensemble_json),
@@ -256,9 +260,10 @@ def write_findings(runs_csv: Path, files: RunFiles, best_json: Path, ensemble_js
                     lambda run: files.path(run, "predictions"), pd.read_csv(effects_csv),
                     searched)
     facts = _plain(facts)
-    document = {"language": language, "facts": facts, "text": word(facts, language)}
-    write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
-                                      width=100))
+    for language, output in outputs.items():
+        document = {"language": language, "facts": facts, "text": word(facts, language)}
+        write_text(output, yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
+                                          width=100))
 
 
 def _plain(node: Any) -> Any:

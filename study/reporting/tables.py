@@ -18,7 +18,7 @@ from study.data.mnist import known_label_errors
 from study.evaluation.statistics import holm, mcnemar
 from study.io import read_json
 from study.reporting.language import Language
-from study.reporting.reproducibility import PRECISION_COLUMNS
+from study.reporting.reproducibility import PRECISION_COLUMNS, RULE_COLUMNS
 from study.run_files import RunFiles, run_key
 from study.schema import SEARCHED
 
@@ -32,8 +32,11 @@ def collect_runs(files: RunFiles) -> pd.DataFrame:
     """One row per run, from its train.json and its test metrics."""
     rows = [{**summary, **read_json(files.path(summary, "metrics"))}
             for summary in files.summaries]
-    return pd.DataFrame(rows)[[*RUN_COLUMNS, "model_options", "device_name", "threads",
-                               *PRECISION_COLUMNS]]
+    runs = pd.DataFrame(rows)
+    for column in RULE_COLUMNS:  # absent from runs recorded before the rules were
+        if column not in runs:
+            runs[column] = np.nan
+    return runs[[*RUN_COLUMNS, "model_options", "device_name", "threads", *PRECISION_COLUMNS]]
 
 
 

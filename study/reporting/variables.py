@@ -84,7 +84,7 @@ def run_variables(r: StudyResults, max_epochs: int, command: str, lang: Language
         "max_epochs": str(max_epochs),
         "device": str(runs.device_name.iloc[0]),
         "threads": str(int(runs.threads.max())),
-        "precision": precision_sentence(runs),
+        "precision": precision_sentence(runs, lang),
         "code_version": code_version(),
         "train_minutes": lang.fixed(runs.train_seconds.sum() / 60, 1),
     }

@@ -138,7 +138,8 @@ def design_tables(r: StudyResults, lang: Language) -> dict[str, str]:
 def design(architecture: str, lang: Language) -> str:
     """What an architecture is, in the language's words where its wording describes it,
     else as its registration does."""
-    return lang.labels.get("designs", {}).get(architecture) or describe(architecture)
+    own = (lang.labels.get("designs") or {}).get(architecture)
+    return lang.typography(own) if own else describe(architecture)
 
 
 def write_tables(files: RunFiles, best_json: Path, ensemble_json: Path,

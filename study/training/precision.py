@@ -31,11 +31,12 @@ class CpuCapabilities:
     def native_bf16(self) -> bool:
         return self.amx or self.avx512_bf16
 
-    def summary(self) -> str:
-        """E.g. 'AVX2 yes, AVX-512 no, AVX-512-BF16 no, AMX no'."""
+    def summary(self, yes: str = "yes", no: str = "no") -> str:
+        """E.g. 'AVX2 yes, AVX-512 no, AVX-512-BF16 no, AMX no' (`yes` and `no` in the
+        document's language)."""
         flags = {"AVX2": self.avx2, "AVX-512": self.avx512, "AVX-512-BF16": self.avx512_bf16,
                  "AMX": self.amx}
-        return ", ".join(f"{name} {'yes' if on else 'no'}" for name, on in flags.items())
+        return ", ".join(f"{name} {yes if on else no}" for name, on in flags.items())
 
 
 def _reported(name: str) -> bool:
@@ -55,13 +56,31 @@ def cpu_capabilities() -> CpuCapabilities:
                            amx=_reported("_is_amx_tile_supported"))
 
 
+# Why a precision was chosen, by rule: the English reason a run records (`{detail}` is the
+# setting's value, the device type, or the instruction sets that compute bfloat16 natively).
+# The documents word the same rules in their language from `labels.precision.reasons` of the
+# wording files, whose English must read as these do.
+REASONS = {
+    "setting": "training.bf16 is {detail}",
+    "gpu_bf16": "training.bf16 is auto and the GPU computes bfloat16",
+    "gpu_no_bf16": "training.bf16 is auto and the GPU does not compute bfloat16",
+    "other_device": "training.bf16 is auto and {detail} is not a CPU or a GPU",
+    "cpu_native": "training.bf16 is auto and the CPU computes bfloat16 natively ({detail})",
+    "cpu_emulated": "training.bf16 is auto and the CPU has neither AMX nor AVX-512-BF16: "
+                    "bfloat16 would be emulated there, several times slower than float32",
+}
+
+
 @dataclass(frozen=True)
 class Precision:
-    """How a model computes: bfloat16 autocast or float32, in which memory layout, and why."""
+    """How a model computes: bfloat16 autocast or float32, in which memory layout, and why
+    (`reason` in English; `rule`, a key of REASONS, and its `detail` for any language)."""
 
     bf16: bool
     channels_last: bool
     reason: str
+    rule: str = ""
+    detail: str = ""
 
     @property
     def dtype(self) -> str:
@@ -78,7 +97,12 @@ class Precision:
     def record(self) -> dict[str, Any]:
         """What a run's train.json and a benchmark keep of it."""
         return {"precision": self.dtype, "memory_layout": self.layout,
-                "precision_reason": self.reason}
+                "precision_reason": self.reason, "precision_rule": self.rule,
+                "precision_detail": self.detail}
+
+
+def _by_rule(bf16: bool, channels_last: bool, rule: str, detail: str) -> Precision:
+    return Precision(bf16, channels_last, REASONS[rule].format(detail=detail), rule, detail)
 
 
 def decide(device_type: str, bf16: bool | str, channels_last: bool,
@@ -89,26 +113,21 @@ def decide(device_type: str, bf16: bool | str, channels_last: bool,
     choice and each kind of machine can be tested by faking its report.
     """
     if bf16 is True or bf16 is False:
-        return Precision(bf16, channels_last, f"training.bf16 is {str(bf16).lower()}")
+        return _by_rule(bf16, channels_last, "setting", str(bf16).lower())
     if bf16 != AUTO:
         raise ValueError(f"bf16 must be true, false or {AUTO!r}, got {bf16!r}")
-    why = "training.bf16 is auto and "
     if device_type == "cuda":
-        if cuda_bf16:
-            return Precision(True, channels_last, why + "the GPU computes bfloat16")
-        return Precision(False, channels_last, why + "the GPU does not compute bfloat16")
+        rule = "gpu_bf16" if cuda_bf16 else "gpu_no_bf16"
+        return _by_rule(bool(cuda_bf16), channels_last, rule, device_type)
     if device_type != "cpu":
-        return Precision(False, channels_last, why + f"{device_type} is not a CPU or a GPU")
+        return _by_rule(False, channels_last, "other_device", device_type)
     if cpu is None:
         raise ValueError("the CPU's capabilities are needed to decide on a CPU")
     native = ", ".join(n for n, on in (("AMX", cpu.amx), ("AVX-512-BF16", cpu.avx512_bf16))
                        if on)
     if native:
-        return Precision(True, channels_last,
-                         why + f"the CPU computes bfloat16 natively ({native})")
-    return Precision(False, channels_last,
-                     why + "the CPU has neither AMX nor AVX-512-BF16: bfloat16 would be "
-                     "emulated there, several times slower than float32")
+        return _by_rule(True, channels_last, "cpu_native", native)
+    return _by_rule(False, channels_last, "cpu_emulated", device_type)
 
 
 def choose_precision(device: torch.device | str, bf16: bool | str = AUTO,

@@ -83,6 +83,8 @@ rule embeddings:
     params:
         device=config["device"],
         points=config["figures"]["tsne_points"],
+        # The npz's layout: a new one reruns the analysis for results written before it.
+        layout=2,
     shell:
         "python -m study analyse embeddings --best {input.best}"
         " --summaries {input.summaries} --models {input.models} --test {input.test}"
@@ -111,6 +113,8 @@ rule look_inside:
         gpu=1 if uses_cuda() else 0,
     params:
         device=config["device"],
+        # The npz's layout: a new one reruns the analysis for results written before it.
+        layout=2,
     shell:
         "python -m study analyse inside --best {input.best}"
         " --summaries {input.summaries} --models {input.models}"

@@ -13,6 +13,7 @@ sys.path.insert(0, str(REPO))  # the study package, also when it is not installe
 from study.config import check_config, command_line, typed_overrides
 from study.errors import ConfigError
 from study.data.mnist import WHEEL_NAME, find_idx_files
+from study.documents.editions import EDITIONS, translated_path
 from study.package_data import asset
 from study.variants import (
     architecture_options,
@@ -56,6 +57,13 @@ TESTED = {
     "predictions": f"{RUN}/predictions.npz",
 }
 SEARCH = "results/search/{arch}"
+
+# The editions of the documents. English keeps results/tables, results/figures, ...; every
+# other language its own copies under results/<code>/, worded and drawn from the same
+# results: only the tables, the findings' words, the figures and the documents are per
+# language, never a training or an analysis.
+LANGUAGES = config["render"]["languages"]
+TRANSLATED = [code for code in LANGUAGES if code != "en"]
 
 
 wildcard_constraints:
@@ -216,3 +224,18 @@ def document_sources(folder):
     renderer = [*(REPO / "study" / "documents").glob("*.py"), *assets]
     documents = [p for p in (REPO / folder).rglob("*") if p.is_file()]
     return sorted(str(p) for p in documents + renderer)
+
+
+def translated(output):
+    """The English edition's outputs `output`, for the edition of wildcard `lang`."""
+    return {name: translated_path(str(path), "{lang}") for name, path in output.items()}
+
+
+def translations(output):
+    """The English edition's outputs `output` for every translated edition, each named
+    <code>_<name>, for a job that words every language at once."""
+    return {
+        f"{code}_{name}": translated_path(str(path), code)
+        for code in TRANSLATED
+        for name, path in output.items()
+    }

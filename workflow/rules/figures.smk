@@ -48,6 +48,31 @@ rule explore_data:
         "../notebooks/explore_data.py.ipynb"
 
 
+# The data figures of a translated edition, drawn without the notebook (which draws the
+# English ones and is the place to explore the data).
+rule explore_figures:
+    input:
+        train=rules.prepare_data.output.train,
+        test=rules.prepare_data.output.test,
+        split=rules.split_data.output.split,
+    output:
+        **translated(rules.explore_data.output),
+    log:
+        "results/logs/figures/exploration_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/exploration_{lang}.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=2000,
+    params:
+        outputs=lambda wildcards, output: named(output),
+    shell:
+        "python -m study figures exploration --train {input.train} --test {input.test}"
+        " --split {input.split} --language {wildcards.lang}"
+        " --outputs {params.outputs} > {log} 2>&1"
+
+
 rule result_figures:
     input:
         runs=rules.tables.output.runs_csv,
@@ -75,11 +100,12 @@ rule result_figures:
     resources:
         mem_mb=2000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures results --runs {input.runs} --best {input.best}"
         " --summaries {input.summaries} --histories {input.histories}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
 
 
 # The best run was chosen on validation by select_best; these figures evaluate it.
@@ -116,12 +142,13 @@ rule best_model_figures:
     resources:
         mem_mb=2000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures best --best {input.best} --summaries {input.summaries}"
         " --predictions {input.predictions} --confusions {input.confusions}"
         " --test {input.test} --calibration {input.calibration}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
 
 
 # Inside the best convolutional network (chosen on validation).
@@ -166,11 +193,12 @@ rule inside_figures:
     resources:
         mem_mb=2000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures inside --analysis {input.analysis} --best {input.best}"
         " --summaries {input.summaries} --models {input.models}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
 
 
 # What training and convolution change: the MLP, an untrained CNN and the best CNN.
@@ -192,10 +220,11 @@ rule tsne_figure:
     resources:
         mem_mb=1000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures tsne --analysis {input.analysis}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
 
 
 rule robustness_figure:
@@ -217,10 +246,11 @@ rule robustness_figure:
     resources:
         mem_mb=1000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures robustness --analysis {input.analysis} --best {input.best}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
 
 
 # The size axis: the test error and the gain of each variant against the training-set
@@ -248,8 +278,85 @@ rule size_figures:
     resources:
         mem_mb=2000,
     params:
+        language="en",
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study figures sizes --errors {input.errors} --effects {input.effects}"
         " --summaries {input.summaries} --histories {input.histories}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --language {params.language} --outputs {params.outputs} > {log} 2>&1"
+
+
+# Every figure again for each translated edition (render.languages), drawn from the same
+# analyses: only the words and the numbers' format change.
+
+
+use rule result_figures as result_figures_translated with:
+    output:
+        **translated(rules.result_figures.output),
+    log:
+        "results/logs/figures/results_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/results_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),
+
+
+use rule best_model_figures as best_model_figures_translated with:
+    output:
+        **translated(rules.best_model_figures.output),
+    log:
+        "results/logs/figures/best_model_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/best_model_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),
+
+
+use rule inside_figures as inside_figures_translated with:
+    output:
+        **translated(rules.inside_figures.output),
+    log:
+        "results/logs/figures/inside_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/inside_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),
+
+
+use rule tsne_figure as tsne_figure_translated with:
+    output:
+        **translated(rules.tsne_figure.output),
+    log:
+        "results/logs/figures/tsne_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/tsne_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),
+
+
+use rule robustness_figure as robustness_figure_translated with:
+    output:
+        **translated(rules.robustness_figure.output),
+    log:
+        "results/logs/figures/robustness_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/robustness_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),
+
+
+use rule size_figures as size_figures_translated with:
+    output:
+        **translated(rules.size_figures.output),
+    log:
+        "results/logs/figures/sizes_{lang}.log",
+    benchmark:
+        "results/benchmarks/figures/sizes_{lang}.tsv"
+    params:
+        language=lambda wildcards: wildcards.lang,
+        outputs=lambda wildcards, output: named(output),

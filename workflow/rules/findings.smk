@@ -12,9 +12,11 @@ rule findings:
         calibration=rules.calibrate.output.calibration,
         robustness=rules.robustness.output.curves,
         effects=rules.effects.output.effects,
-        wording=asset("wording", "en.yml"),
+        wording=[asset("wording", f"{code}.yml") for code in ["en", *TRANSLATED]],
     output:
-        report(
+        # The facts are computed once; each language words them.
+        **{code: translated_path("results/findings.yml", code) for code in TRANSLATED},
+        en=report(
             "results/findings.yml",
             category="5. Findings",
             caption="../report/findings.rst",
@@ -30,18 +32,23 @@ rule findings:
     params:
         regularisations=config["regularisations"],
         searched=searched_settings(config),
+        outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study findings --runs {input.runs} --summaries {input.summaries}"
         " --predictions {input.predictions} --best {input.best}"
         " --ensemble {input.ensemble} --calibration {input.calibration}"
         " --robustness {input.robustness} --regularisations {params.regularisations}"
         " --effects {input.effects} --searched {params.searched}"
-        " --language en --out {output} > {log} 2>&1"
+        " --outputs {params.outputs} > {log} 2>&1"
 
 
 # The configuration the jobs ran with, defaults filled in, and the command that ran it.
 rule effective_config:
     output:
+        **{
+            f"{code}_table": translated_path("results/tables/config.md", code)
+            for code in TRANSLATED
+        },
         config="results/config.yaml",
         table="results/tables/config.md",
     log:
@@ -54,10 +61,14 @@ rule effective_config:
     params:
         config=json.dumps(config),
         command=COMMAND,
+        translations=" ".join(
+            f"{code}={translated_path('results/tables/config.md', code)}"
+            for code in TRANSLATED
+        ),
     shell:
         "python -m study effective-config --config {params.config:q}"
         " --command {params.command:q} --out {output.config} --table {output.table}"
-        " > {log} 2>&1"
+        " --translations {params.translations} > {log} 2>&1"
 
 
 # Every stage whose cost the appendix reports (the documents' own rendering comes after).
@@ -101,6 +112,12 @@ rule reproducibility:
     input:
         BENCHMARKS,
     output:
+        **translations(
+            {
+                name: f"results/tables/{name}.md"
+                for name in ("environment", "run_times", "data_hashes")
+            }
+        ),
         environment="results/tables/environment.md",
         run_times=report(
             "results/tables/run_times.md",
@@ -115,7 +132,8 @@ rule reproducibility:
     resources:
         mem_mb=1000,
     params:
+        translated=TRANSLATED,
         outputs=lambda wildcards, output: named(output),
     shell:
-        "python -m study reproducibility --benchmarks {input} --outputs {params.outputs}"
-        " > {log} 2>&1"
+        "python -m study reproducibility --benchmarks {input} --languages en"
+        " {params.translated} --outputs {params.outputs} > {log} 2>&1"

@@ -1,3 +1,25 @@
+# What the tables job words, in every language of the documents (runs.csv is the data).
+WORDED_TABLES = {
+    name: f"results/tables/{name}.md"
+    for name in [
+        "runs",
+        "summary",
+        "per_class",
+        "models",
+        "designs",
+        "data",
+        "comparisons",
+        "variants",
+        "confused_pairs",
+        "ensemble",
+        "regularisation",
+        "search",
+        "regularisation_grid",
+        "architectures",
+    ]
+} | {"variables": "results/variables.yml"}
+
+
 # Tables and the report's variables from every run, the choice of the best run taken as given.
 rule tables:
     input:
@@ -12,34 +34,27 @@ rule tables:
         searches=all_searches(rules.search.output.chosen),
         label_errors=asset("mnist_test_label_errors.csv"),
     output:
+        **{
+            name: path
+            for name, path in WORDED_TABLES.items()
+            if name not in ("summary", "regularisation")
+        },
+        **translations(WORDED_TABLES),
         runs_csv=report(
             "results/tables/runs.csv",
             category="2. Training",
             caption="../report/runs.rst",
         ),
-        runs="results/tables/runs.md",
         summary=report(
-            "results/tables/summary.md",
+            WORDED_TABLES["summary"],
             category="2. Training",
             caption="../report/summary.rst",
         ),
-        per_class="results/tables/per_class.md",
-        models="results/tables/models.md",
-        designs="results/tables/designs.md",
-        data="results/tables/data.md",
-        comparisons="results/tables/comparisons.md",
-        variants="results/tables/variants.md",
-        confused_pairs="results/tables/confused_pairs.md",
-        ensemble="results/tables/ensemble.md",
         regularisation=report(
-            "results/tables/regularisation.md",
+            WORDED_TABLES["regularisation"],
             category="2. Training",
             caption="../report/regularisation.rst",
         ),
-        search="results/tables/search.md",
-        regularisation_grid="results/tables/regularisation_grid.md",
-        architectures="results/tables/architectures.md",
-        variables="results/variables.yml",
     log:
         "results/logs/tables.log",
     benchmark:
@@ -61,6 +76,7 @@ rule tables:
         ),
         sizes=json.dumps(size_axis_summary()),
         command=COMMAND,
+        translated=TRANSLATED,
         outputs=lambda wildcards, output: named(output),
     shell:
         "python -m study tables --summaries {input.summaries} --metrics {input.metrics}"
@@ -70,4 +86,4 @@ rule tables:
         " --max-epochs {params.max_epochs} --split {input.split}"
         " --errors {input.errors} --effects {input.effects} --sizes {params.sizes:q}"
         " --searches {input.searches} --command {params.command:q}"
-        " --outputs {params.outputs} > {log} 2>&1"
+        " --languages en {params.translated} --outputs {params.outputs} > {log} 2>&1"

@@ -3,6 +3,9 @@
 // The page holds everything (no server, no network): the exported model (best.onnx),
 // onnxruntime-web's ES module and its WebAssembly, each base64-encoded in a
 // <script type="application/octet-stream"> element that study/documents/render.py fills in.
+// What it writes is in the deck's language: its words (labels.demo of the wording files) and
+// number format come in <script type="application/json" id="digit-demo-words">
+// (study/documents/live_demo.py's page_words).
 //
 // preprocess() is study/serving/digit_image.py in JavaScript: ink map (background from the border,
 // noise cut, specks dropped, strokes stretched), crop to the ink, Pillow's anti-aliased
@@ -208,6 +211,31 @@
     });
   }
 
+  // ------------------------------------------------------------------ the language
+  // {locale, decimal, percent: "{}%" or "{}\u202f%", words: {answer, no_answer, could_not_run}}
+  var language = null;
+  function lang() {
+    if (!language) {
+      language = JSON.parse(document.getElementById("digit-demo-words").textContent);
+    }
+    return language;
+  }
+
+  // A template's {fields} filled from `values`; a field without a value is left as it is.
+  function fill(template, values) {
+    return template.replace(/\{(\w*)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function word(key, values) { return fill(lang().words[key], values || {}); }
+
+  // A probability as the deck's language writes it, one decimal: 99.5% or 99,5 %.
+  function percent(fraction) {
+    var number = (100 * fraction).toFixed(1).replace(".", lang().decimal);
+    return lang().percent.replace("{}", number);
+  }
+
   // ------------------------------------------------------------------ the page
   function start(root) {
     var pad = root.querySelector("canvas.digit-pad");
@@ -226,7 +254,7 @@
     function clear() {
       ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height);
       ctx.fillStyle = "#fff";  // white ink on black, as MNIST
-      state.last = null; answer.textContent = "?";
+      state.last = null; answer.textContent = word("no_answer");
       columns.forEach(function (c) { c.firstChild.style.height = "0%"; c.classList.remove("top"); });
     }
 
@@ -236,7 +264,7 @@
         c.firstChild.style.height = (100 * probabilities[i]).toFixed(1) + "%";
         c.classList.toggle("top", i === best);
       });
-      answer.textContent = best + "  (" + (100 * probabilities[best]).toFixed(1) + "%)";
+      answer.textContent = word("answer", {digit: best, percent: percent(probabilities[best])});
       state.last = {digit: best, probabilities: probabilities};
     }
 
@@ -258,7 +286,7 @@
       classify(pixels).then(function (p) {
         show(p); status.textContent = "";
       }, function (err) {
-        status.textContent = "The model could not run: " + err.message;
+        status.textContent = word("could_not_run", {error: err.message});
       }).then(function () {
         state.pending = false;
         if (state.again) { state.again = false; update(); }
@@ -303,7 +331,8 @@
     }
   }
 
-  window.digitDemo = {preprocess: preprocess, classify: classify, loadModel: loadModel};
+  window.digitDemo = {preprocess: preprocess, classify: classify, loadModel: loadModel,
+                      percent: percent, word: word};
   function init() {
     var root = document.querySelector(".digit-demo");
     if (root) { start(root); }
