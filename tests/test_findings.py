@@ -39,7 +39,7 @@ def test_a_regularisation_that_fixes_errors_on_every_seed_helps(tmp_path: Path) 
     text = findings.word(facts)
     assert ("it lowers the error significantly for cnn on 50,000 images (-1.75 points, -88%)"
             in text["regularisation"])
-    assert "1 lower and 0 raise the test error significantly" in text["abstract"]
+    assert "1 lowers and 0 raise the test error significantly" in text["abstract"]
 
 
 def test_no_significant_effect_is_worded_in_the_negative(tmp_path: Path) -> None:
