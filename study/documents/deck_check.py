@@ -137,8 +137,9 @@ def _chromium(chromium: str, *args: str, timeout: float = 120) -> str:
     return proc.stdout
 
 
-def measure(html: Path, chromium: str, backup_title: str = "Backup slides") -> list[Slide]:
-    """Every slide of the deck `html`, as Chromium lays it out at 1280 × 720."""
+def measure(html: Path, chromium: str, backup_id: str = "backup-slides") -> list[Slide]:
+    """Every slide of the deck `html`, as Chromium lays it out at 1280 × 720; the slides
+    after the section `#backup-slides` (in every edition, whatever its title) are backups."""
     # Data embedded for scripts (the live demo's model and runtime, megabytes of base64)
     # takes no room on a slide: left out of the copy measured, and of the DOM dumped.
     text = _PAYLOAD.sub(r"\1\2", Path(html).read_text(encoding="utf-8"))
@@ -152,7 +153,7 @@ def measure(html: Path, chromium: str, backup_title: str = "Backup slides") -> l
     if not match:
         raise RenderError(f"{html}: reveal.js did not start in Chromium (no slide measured)")
     raw = json.loads(unescape(match.group(1)))
-    backup = next((s["index"] for s in raw if s["section"] and s["title"] == backup_title),
+    backup = next((s["index"] for s in raw if s["section"] and s["id"] == backup_id),
                   len(raw))
     return [Slide(index=s["index"], title=s["title"],
                   main=s["index"] < backup and s["id"] != "title-slide",

@@ -85,7 +85,7 @@ def summarise(runs: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.Data
 
 def summary_table(summary: pd.DataFrame, lang: Language) -> pd.DataFrame:
     """The summary of every (architecture, regularisation) as the documents print it."""
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     return pd.DataFrame({
         c("architecture"): summary.architecture.map(lang.name),
         c("regularisation"): summary.regularisation.map(lang.name),
@@ -102,7 +102,8 @@ def summary_table(summary: pd.DataFrame, lang: Language) -> pd.DataFrame:
     })
 
 
-def _column(lang: Language, key: str) -> str:
+def column(lang: Language, key: str) -> str:
+    """A table's header in `lang`: labels.columns.<key>."""
     return lang.label(f"columns.{key}")
 
 
@@ -129,7 +130,7 @@ def comparisons(runs: pd.DataFrame, best: dict[str, Any],
 
 def comparison_table(compared: pd.DataFrame, lang: Language) -> pd.DataFrame:
     """The best run's paired tests as the documents print them."""
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     return pd.DataFrame({
         c("variant"): compared.variant.map(lang.name),
         c("test_accuracy"): compared.test_accuracy.map(lang.percent),
@@ -171,7 +172,7 @@ def regularisation_table(effects: pd.DataFrame, lang: Language) -> pd.DataFrame:
         lang.p_value(row.p_holm), lang.label(f"verdicts.{row.verdict}"),
         lang.fixed(100 * row.detectable),
     ] for row in effects.itertuples()]
-    return pd.DataFrame(rows, columns=[_column(lang, k) for k in EFFECT_COLUMNS])
+    return pd.DataFrame(rows, columns=[column(lang, k) for k in EFFECT_COLUMNS])
 
 
 def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
@@ -187,7 +188,7 @@ def regularisation_grid(effects: pd.DataFrame, architectures: list[str],
              + ("*" if row.verdict in ("helps", "hurts") else "")
              for row in smallest.itertuples()}
     variants = [r for r in regularisations if any(v == r for _, v in cells)]
-    return pd.DataFrame([{_column(lang, "architecture"): lang.name(a),
+    return pd.DataFrame([{column(lang, "architecture"): lang.name(a),
                           **{lang.name(v): cells.get((a, v), "") for v in variants}}
                          for a in architectures if any(k[0] == a for k in cells)])
 
@@ -196,7 +197,7 @@ def best_per_architecture(summary: pd.DataFrame, lang: Language) -> pd.DataFrame
     """Each architecture's variant with the best mean validation accuracy, and its test
     accuracy: the architecture comparison at a glance."""
     best = summary.loc[summary.groupby("architecture", sort=False).val_mean.idxmax()]
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     return pd.DataFrame({
         c("architecture"): best.architecture.map(lang.name),
         c("best_variant"): best.regularisation.map(lang.name),
@@ -206,7 +207,7 @@ def best_per_architecture(summary: pd.DataFrame, lang: Language) -> pd.DataFrame
 
 def search_table(searches: list[dict[str, Any]], lang: Language) -> pd.DataFrame:
     """One row per architecture: the search's budget and the values it chose."""
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     rows = []
     for chosen in searches:
         row = {c("architecture"): lang.name(chosen["architecture"]),
@@ -262,7 +263,7 @@ def error_analysis(predictions: Path, lang: Language, top: int = 5
     pairs = (pd.DataFrame({"true": labels[wrong], "predicted": predicted[wrong]})
              .value_counts().rename("count").reset_index()
              .sort_values(["count", "true", "predicted"], ascending=[False, True, True]))
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     table = pd.DataFrame({c("true_digit"): pairs.true.astype(str),
                           c("predicted_as"): pairs.predicted.astype(str),
                           c("test_images"): pairs["count"].astype(str)}).head(top)
@@ -299,7 +300,7 @@ def ensemble_table(runs: pd.DataFrame, ensemble: dict[str, Any], lang: Language
                    ) -> pd.DataFrame:
     """The ensemble's members with their own accuracies, then the ensemble's."""
     by_run = runs.set_index(["architecture", "regularisation", "seed"])
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     rows = [{c("model"): lang.label("cells.member", variant=lang.name(
                  f"{m['architecture']} + {m['regularisation']}"), seed=m["seed"]),
              c("validation"): lang.percent(m["val_accuracy"]),
@@ -318,7 +319,7 @@ def given_table(runs: pd.DataFrame, lang: Language) -> pd.DataFrame:
     def values(column: pd.Series) -> str:
         return ", ".join(lang.general(v) for v in sorted(column.unique()))
 
-    c = functools.partial(_column, lang)
+    c = functools.partial(column, lang)
     return pd.DataFrame([{c("architecture"): lang.name(arch),
                           c("learning_rate"): values(group.lr),
                           c("weight_decay"): values(group.weight_decay)}

@@ -75,7 +75,7 @@ def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
 def run_tables(r: StudyResults, lang: Language) -> dict[str, str]:
     """The tables of the runs themselves and of the chosen run."""
     runs = r.runs
-    c = functools.partial(t._column, lang)
+    c = functools.partial(t.column, lang)
     return {
         "runs": t.markdown(pd.DataFrame({
             c("architecture"): runs.architecture.map(lang.name),
@@ -108,7 +108,7 @@ def design_tables(r: StudyResults, lang: Language) -> dict[str, str]:
     speed = t.training_throughput(r.runs, r.variants)
     epochs = r.runs.groupby("architecture").epochs.max()  # the budget, early stopping aside
     n_test = int(r.best_metrics["n_test"])
-    c = functools.partial(t._column, lang)
+    c = functools.partial(t.column, lang)
     splits = {"training": len(r.split.train_idx), "validation": len(r.split.val_idx),
               "test": n_test}
     return {
