@@ -13,7 +13,6 @@ from conftest import effects_of, predictions_of, synthetic_study
 from study.io import write_json
 from study.reporting import findings, language
 from study.reporting.language import Language
-from study.reporting.tables import percent
 from study.run_files import RunFiles
 
 ENSEMBLE = {"members": [{"architecture": "cnn", "regularisation": "augment"}] * 3,
@@ -74,8 +73,9 @@ def test_numbers_in_the_text_are_those_of_the_tables(tmp_path: Path) -> None:
     runs, best = synthetic_study(tmp_path, augment_errors=13)
     text = findings.word(_compute(runs, best))
     chosen = runs[(runs.architecture == "cnn") & (runs.regularisation == "augment")]
-    assert f"{percent(chosen.test_accuracy.mean())}%" in text["abstract"]
-    assert f"{percent(chosen.val_accuracy.mean())}% on validation" in text["abstract"]
+    english = Language.load("en")
+    assert english.pct(chosen.test_accuracy.mean()) in text["abstract"]
+    assert f"{english.pct(chosen.val_accuracy.mean())} on validation" in text["abstract"]
 
 
 def test_convolution_finding_in_both_directions(tmp_path: Path) -> None:

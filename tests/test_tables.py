@@ -9,7 +9,8 @@ import pytest
 from study.evaluation.statistics import mcnemar
 from study.evaluation.test_set import test_metrics as compute_test_metrics
 from study.reporting.language import Language
-from study.reporting.tables import summarise, summary_table
+from study.reporting.run_summaries import summarise
+from study.reporting.tables import summary_table
 
 ENGLISH = Language.load("en")
 
@@ -106,7 +107,7 @@ def test_ensemble_averages_the_members_probabilities(tmp_path) -> None:
 
 
 def test_training_throughput_leaves_augmentation_out() -> None:
-    from study.reporting.tables import training_throughput
+    from study.reporting.run_summaries import training_throughput
 
     runs = pd.DataFrame({
         "architecture": ["lenet5", "lenet5", "mlp"],
@@ -171,7 +172,7 @@ def test_runs_keep_their_precision_rule_and_older_runs_get_none(tmp_path) -> Non
     from its recorded reason."""
     from study.io import write_json
     from study.reporting.reproducibility import RULE_COLUMNS, precision_sentence
-    from study.reporting.tables import RUN_COLUMNS, collect_runs
+    from study.reporting.run_summaries import RUN_COLUMNS, collect_runs
     from study.run_files import RunFiles
     from study.training.precision import CpuCapabilities, decide
 

@@ -56,6 +56,22 @@ def _effective_config(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    for add in (_add_tables, _add_findings, _add_reproducibility, _add_effective_config):
+        add(sub)
+
+
+def _add_languages(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--languages", nargs="+", default=["en"], choices=languages(),
+                   help=f"the languages to write {what} in (English's under their names, "
+                   "another's as <code>_<name>)")
+
+
+def _add_effects(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--effects", type=Path, required=True,
+                   help="effects.csv of the analysis: each variant against 'none', every size")
+
+
+def _add_tables(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tables", help="tables and report variables over every run")
     add_run_files(p, "metrics", "predictions")
     p.add_argument("--best", type=Path, required=True, help="best.json from select-best")
@@ -69,8 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=Path, required=True, help="the split (npz)")
     p.add_argument("--errors", type=Path, required=True,
                    help="errors.csv of the analysis: each configuration's error and interval")
-    p.add_argument("--effects", type=Path, required=True,
-                   help="effects.csv of the analysis: each variant against 'none', every size")
+    _add_effects(p)
     p.add_argument("--sizes", required=True,
                    help='JSON: the smaller training sets\' seeds and epochs, {"seeds": n, '
                    '"epochs": {size: [epochs, ...]}}')
@@ -78,12 +93,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the command that runs the study again, as the documents quote it")
     p.add_argument("--searches", type=Path, nargs="*", default=[],
                    help="chosen.json of each architecture's search")
-    p.add_argument("--languages", nargs="+", default=["en"], choices=languages(),
-                   help="the languages to write the tables and variables in (English's under "
-                   "their names, another's as <code>_<name>)")
+    _add_languages(p, "the tables and variables")
     add_outputs(p, "every table and of variables.yml")
     p.set_defaults(func=_tables)
 
+
+def _add_findings(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("findings", help="what the results mean: findings.yml, worded")
     p.add_argument("--runs", type=Path, required=True, help="runs.csv of the tables")
     add_run_files(p, "predictions")
@@ -94,25 +109,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--robustness", type=Path,
                    help="robustness.csv of the analysis (left out if not computed)")
     p.add_argument("--regularisations", nargs="+", required=True, help="in the study's order")
-    p.add_argument("--effects", type=Path, required=True,
-                   help="effects.csv of the analysis: each variant against 'none', every size")
+    _add_effects(p)
     p.add_argument("--searched", nargs="*", default=[],
                    help="the settings a search chose (none: the config gave them all)")
     add_outputs(p, "findings.yml in each language, named by the language's code (en=PATH); "
                 "the wording is study/assets/wording/<code>.yml")
     p.set_defaults(func=_findings)
 
+
+def _add_reproducibility(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproducibility",
                        help="the appendix tables: environment, run times, data hashes")
     p.add_argument("--benchmarks", type=Path, nargs="*", default=[],
                    help="Snakemake benchmark files (.tsv)")
-    p.add_argument("--languages", nargs="+", default=["en"], choices=languages(),
-                   help="the languages to write the tables in (English's under their names, "
-                   "another's as <code>_<name>)")
+    _add_languages(p, "the tables")
     add_outputs(p, "the tables environment, run_times and data_hashes (and <code>_<name> of "
                 "each other language)")
     p.set_defaults(func=_reproducibility)
 
+
+def _add_effective_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("effective-config",
                        help="the config the study ran with, defaults filled in, for the report")
     p.add_argument("--config", required=True, help="the validated config as JSON")

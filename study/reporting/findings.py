@@ -19,8 +19,8 @@ import yaml
 from study.evaluation.statistics import ALPHA, correct_on_test, mcnemar
 from study.io import read_json, write_text
 from study.reporting.language import load_wording
-from study.reporting.tables import comparisons, errors_on_known_labels
-from study.reporting.tables import summarise as summarise_variants
+from study.reporting.run_summaries import comparisons, errors_on_known_labels
+from study.reporting.run_summaries import summarise as summarise_variants
 from study.reporting.wording import word
 from study.run_files import RunFiles
 

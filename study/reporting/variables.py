@@ -11,7 +11,8 @@ import pandas as pd
 from study.provenance import code_version
 from study.reporting.language import Language
 from study.reporting.reproducibility import precision_sentence
-from study.reporting.tables import accuracy_interval, setting_name
+from study.reporting.run_summaries import accuracy_interval
+from study.reporting.tables import setting_name
 
 if TYPE_CHECKING:  # the tables job passes its results; importing it here would loop
     from study.reporting.write_tables import StudyResults

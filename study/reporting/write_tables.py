@@ -21,6 +21,7 @@ from study.data.splits import Split, load_split
 from study.evaluation.statistics import correct_on_test
 from study.io import check_outputs, read_json, write_text
 from study.models.registry import describe, width
+from study.reporting import run_summaries as summaries
 from study.reporting import tables as t
 from study.reporting.language import Language
 from study.reporting.variables import study_variables
@@ -39,7 +40,7 @@ class StudyResults:
     ensemble: dict[str, Any]
     split: Split
     searches: list[dict[str, Any]]
-    compared: pd.DataFrame  # the best run's paired tests (tables.comparisons)
+    compared: pd.DataFrame  # the best run's paired tests (run_summaries.comparisons)
     effects: pd.DataFrame  # the analysis' comparisons with `none`, every size, in order
     errors: pd.DataFrame  # the analysis' errors.csv: every configuration's error, interval
     architectures: list[str]
@@ -53,7 +54,7 @@ def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
     """Read everything the tables show; `files` holds every run's metrics and predictions,
     `errors_csv` and `effects_csv` are the analysis' errors and comparisons at every size."""
     order = {name: i for i, name in enumerate(architectures + list(variants))}
-    runs = t.collect_runs(files).sort_values(
+    runs = summaries.collect_runs(files).sort_values(
         ["architecture", "regularisation", "seed"],
         key=lambda c: c if c.name == "seed" else c.map(order))
     best = read_json(best_json)
@@ -63,12 +64,12 @@ def load_results(files: RunFiles, best_json: Path, ensemble_json: Path,
 
     errors = pd.read_csv(errors_csv)
     return StudyResults(
-        runs=runs, summary=t.summarise(runs, errors), best=best,
+        runs=runs, summary=summaries.summarise(runs, errors), best=best,
         best_metrics=read_json(files.path(best, "metrics")),
         ensemble=read_json(ensemble_json), split=load_split(split_npz),
         searches=[read_json(path) for path in searches],
-        compared=t.comparisons(runs, best, correct),
-        effects=t.ordered_effects(pd.read_csv(effects_csv), order), errors=errors,
+        compared=summaries.comparisons(runs, best, correct),
+        effects=summaries.ordered_effects(pd.read_csv(effects_csv), order), errors=errors,
         architectures=architectures, variants=variants)
 
 
@@ -105,7 +106,7 @@ def run_tables(r: StudyResults, lang: Language) -> dict[str, str]:
 def design_tables(r: StudyResults, lang: Language) -> dict[str, str]:
     """The tables of the study's design: data, models, variants, search."""
     first = r.runs.groupby("architecture", sort=False).first()
-    speed = t.training_throughput(r.runs, r.variants)
+    speed = summaries.training_throughput(r.runs, r.variants)
     epochs = r.runs.groupby("architecture").epochs.max()  # the budget, early stopping aside
     n_test = int(r.best_metrics["n_test"])
     c = functools.partial(t.column, lang)
