@@ -353,7 +353,7 @@ def test_the_accuracy_and_full_studies_train_what_their_files_say(tmp_path: Path
 
 
 def test_smaller_training_sets_train_longer_and_validate_less_often() -> None:
-    """A run on a smaller set goes through `sizes.images_seen` images (30 epochs of 1,000),
+    """A run on a smaller set goes through `sizes.images_seen` images (24 epochs of 1,000),
     never fewer epochs than at full size nor more than `sizes.max_epochs`; patience scales
     alike and it validates `sizes.validations` times."""
     from study.variants import size_settings
@@ -361,9 +361,10 @@ def test_smaller_training_sets_train_longer_and_validate_less_often() -> None:
     config = copy.deepcopy(load("config.yaml"))
     check_config(config)
     small = size_settings(config, "augment", "lenet5", 1000)
-    assert (small["max_epochs"], small["patience"], small["val_every"]) == (30, 30, 5)
+    assert (small["max_epochs"], small["patience"], small["val_every"]) == (24, 24, 4)
     assert small["augment"] and small["lr"] == "searched"  # the variant's and the base's
-    assert size_settings(config, "none", "lenet5", 7000)["max_epochs"] == 5
+    assert size_settings(config, "none", "lenet5", 7000)["max_epochs"] == 4
+    config["models"]["deotte_cnn"]["training"] = {"max_epochs": 5, "patience": 5}
     assert size_settings(config, "none", "deotte_cnn", 50000)["max_epochs"] == 5  # its own
     config["sizes"]["max_epochs"] = 20
     assert size_settings(config, "none", "lenet5", 1000)["max_epochs"] == 20
