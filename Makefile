@@ -4,6 +4,8 @@
 # make bench   the speed benchmarks (speedrun, throughput, scaling) into results/bench/
 # make bench-demo  after the study: `study predict` from a cold start, the deck's size and
 #              the time it takes to open and to get its live demo ready
+# make bench-photos  after the study: how many simulated photographs of digits and
+#              numbers `study predict` reads right
 # make lock    rewrite requirements.lock and environment.yml's pins from pyproject.toml
 # make slurm   the smoke study on a real one-machine Slurm cluster (root or sudo; apt)
 
@@ -13,7 +15,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: study smoke test bench bench-demo lint install clean lock slurm
+.PHONY: study smoke test bench bench-demo bench-photos lint install clean lock slurm
 
 study: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -33,6 +35,10 @@ bench: install
 
 bench-demo: install
 	$(BIN)/python scripts/bench_demo.py --results results
+
+bench-photos: install
+	$(BIN)/python scripts/bench_photos.py make results/bench/photos --results results
+	$(BIN)/python scripts/bench_photos.py read results/bench/photos
 
 lint: install
 	$(BIN)/ruff check study tests scripts

@@ -9,6 +9,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from study.bench.photos import LIGHTS, dithered, photographed  # noqa: F401  (for the tests)
+
 Stroke = list[tuple[float, float]]
 
 
@@ -48,3 +50,23 @@ def draw(digit: int, size: int = 280, width: float = 0.09, ink: int = 255,
             r = line / 2
             pen.ellipse((x - r, y - r, x + r, y + r), fill=ink)
     return image
+
+
+def draw_number(digits: str, gap: int = 30, size: int = 200, margin: int = 40,
+                width: float = 0.09) -> Image.Image:
+    """The `digits` drawn side by side as a person writes a number: each cropped to its
+    ink, `gap` pixels apart (negative: overlapping by that much, so that they touch), on a
+    black picture with `margin` pixels around."""
+    crops = []
+    for digit in digits:
+        ink = np.asarray(draw(int(digit), size=size, width=width))
+        columns = np.flatnonzero(ink.any(axis=0))
+        crops.append(ink[:, columns[0]:columns[-1] + 1])
+    total = sum(c.shape[1] for c in crops) + gap * (len(crops) - 1)
+    picture = np.zeros((size + 2 * margin, total + 2 * margin), dtype=np.uint8)
+    x = margin
+    for crop in crops:
+        region = picture[margin:margin + size, x:x + crop.shape[1]]
+        np.maximum(region, crop, out=region)
+        x += crop.shape[1] + gap
+    return Image.fromarray(picture)

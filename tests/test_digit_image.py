@@ -9,12 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from drawn_digits import draw
+from drawn_digits import LIGHTS, draw, photographed
 from PIL import Image
 
+from study.bench.photos import save_as
 from study.data.mnist import Mnist
 from study.serving import digit_image
-from study.serving.digit_image import ImageInputError, ink_map, preprocess, to_mnist
+from study.serving.digit_image import (
+    ImageInputError,
+    ink_map,
+    load_picture,
+    picture_ink,
+    preprocess,
+    to_mnist,
+)
 
 ROUNDING = 1 / 255 + 1e-6  # one grey level of an 8-bit image
 
@@ -142,6 +150,68 @@ def test_jpeg_colour_alpha_and_16_bit_pictures_are_read(tmp_path: Path) -> None:
                   reference, 1e-6)
     assert _close(preprocess(_as_file(draw(2).convert("1"), tmp_path / "bw.png")),
                   reference, 0.03)
+
+
+def _photo(digit: int, light: str, kind: str, folder: Path, **options: object) -> Path:
+    """`digit` written in blue on cream paper, photographed under `light`, saved as `kind`."""
+    drawing = draw(digit, size=200, offset=(0.4, 0.25), canvas=(360, 300))
+    picture = photographed(drawing, light, noise=3, seed=digit, **options)  # type: ignore[arg-type]
+    return save_as(picture, folder / f"{digit}_{light}_{kind}", kind)
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg", "gif"])
+@pytest.mark.parametrize("light", [light for light in LIGHTS if light != "even"])
+@pytest.mark.parametrize("digit", [0, 4, 7])
+def test_paper_lit_unevenly_is_evened_out(tmp_path: Path, digit: int, light: str,
+                                          kind: str) -> None:
+    """Light falling off, a bright spot and a shadow's hard edge across the digit, as PNG,
+    JPEG and a dithered GIF: the ink found is the evenly lit picture's, within two pixels,
+    and so is the 28 x 28 image."""
+    clean = _photo(digit, "even", "png", tmp_path)
+    photo = _photo(digit, light, kind, tmp_path)
+    boxes = [np.array(_ink_rows_and_columns(picture_ink(load_picture(path))))
+             for path in (clean, photo)]
+    assert np.abs(boxes[1] - boxes[0]).max() <= 2
+    assert _close_but_for_a_pixel(preprocess(photo), preprocess(clean), 0.05)
+
+
+def test_uneven_light_without_its_removal_loses_the_digit(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The failure the removal prevents: the paper's level read off the border alone takes
+    the shaded side of the paper for ink, and the digit shrinks into a corner of the box."""
+    photo = _photo(7, "gradient", "gif", tmp_path)
+    clean = preprocess(_photo(7, "even", "png", tmp_path))
+    assert _close_but_for_a_pixel(preprocess(photo), clean, 0.05)
+    monkeypatch.setattr(digit_image, "uneven_paper", lambda gray, evened=False: None)
+    try:
+        unevened = preprocess(photo)
+    except ImageInputError:  # nothing stands out from so noisy a paper: lost either way
+        return
+    assert not _close_but_for_a_pixel(unevened, clean, 0.05)
+
+
+def test_a_dim_photo_of_white_paper_is_still_dark_ink(tmp_path: Path) -> None:
+    """Paper photographed in poor light is darker than mid-grey; its ink is darker still,
+    not light ink on dark paper."""
+    bright = _photo(4, "even", "png", tmp_path, paper=(240, 240, 240), ink=(60, 60, 60))
+    dim = Image.fromarray((np.asarray(Image.open(bright)) * 0.4).astype(np.uint8))
+    path = _as_file(dim, tmp_path / "dim.png")
+    assert float(np.asarray(Image.open(path).convert("L")).mean()) < 0.45 * 255
+    assert _close_but_for_a_pixel(preprocess(path), preprocess(bright), 0.05)
+
+
+def test_a_large_photo_is_read_at_a_working_size(tmp_path: Path) -> None:
+    """A camera's picture is averaged down before it is read: the same digit as drawn
+    small, and the shrunk picture stays above the working size."""
+    small = _as_file(draw(3, size=300), tmp_path / "small.png")
+    large = draw(3, size=3000).convert("RGB")
+    for suffix in (".png", ".jpg"):
+        path = _as_file(large, tmp_path / f"large{suffix}")
+        picture = load_picture(path)
+        assert digit_image.WORKING_SIDE // 2 <= min(picture.gray.shape) <= (
+            digit_image.WORKING_SIDE)
+        assert _close_but_for_a_pixel(preprocess(path), preprocess(small), 0.03)
 
 
 def test_a_photo_taken_sideways_is_turned_upright(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,12 @@ import onnx
 import pytest
 import torch
 from conftest import run_files
-from drawn_digits import STROKES, draw
-from PIL import Image
+from drawn_digits import STROKES, draw, draw_number
+from PIL import Image, ImageDraw
 
 from study.errors import CheckpointError
 from study.serving.onnx_export import LOGIT_TOLERANCE, normalised_model
-from study.serving.predict import load_model, predict
+from study.serving.predict import Prediction, load_model, predict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ def test_drawn_digits_are_read_in_every_style(digit_reader: dict[str, Path],
     wrong = [(p.file, p.digit) for p in predictions if p.digit != int(Path(p.file).name[0])]
     assert wrong == []
     for p in predictions:
-        assert p.probabilities.sum() == pytest.approx(1.0)
+        assert p.probabilities.shape == (1, 10) and p.probabilities.sum() == pytest.approx(1.0)
         top = p.top()
         assert top[0][0] == p.digit and len(top) == 3
         assert top[0][1] >= top[1][1] >= top[2][1]
@@ -72,6 +73,71 @@ def test_the_checkpoint_and_its_export_read_alike(digit_reader: dict[str, Path],
     from_torch, _ = predict(files, load_model(digit_reader["run"] / "model.pt"))
     for a, b in zip(from_onnx, from_torch, strict=True):
         np.testing.assert_allclose(a.probabilities, b.probabilities, atol=1e-4)
+
+
+@pytest.mark.parametrize("gap", [30, -2], ids=["spaced", "touching"])
+def test_numbers_are_read_digit_by_digit(digit_reader: dict[str, Path], tmp_path: Path,
+                                         gap: int) -> None:
+    files = []
+    for number in ["17", "42", "307", "2014", "7431"]:
+        files.append(tmp_path / f"{number}.png")
+        draw_number(number, gap).save(files[-1])
+    predictions, errors = predict(files, load_model(digit_reader["onnx"]))
+    assert errors == {}
+    assert [p.number for p in predictions] == [f.stem for f in files]
+    assert [p.probabilities.shape for p in predictions] == [(len(f.stem), 10) for f in files]
+
+
+def test_a_four_drawn_as_an_l_and_a_bar_stays_one_digit(digit_reader: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    """Its bar is a neck, as where two digits touch; the model reads the whole as a 4 more
+    surely than the L and the bar as two digits, so the split is not taken."""
+    picture = Image.new("L", (280, 280), 0)
+    pen = ImageDraw.Draw(picture)
+    for stroke in ([(75, 30), (60, 205), (235, 205)], [(185, 35), (185, 250)]):
+        pen.line(stroke, fill=255, width=24, joint="curve")
+    path = tmp_path / "four.png"
+    picture.save(path)
+    from study.serving.number_image import preprocess_number
+
+    assert len(preprocess_number(path)[1][0][1]) == 2  # the split is proposed
+    (prediction,), _ = predict([path], load_model(digit_reader["onnx"]))
+    assert prediction.number == "4"
+
+
+def _sure_of(probabilities: list[float]) -> Callable[[np.ndarray], np.ndarray]:
+    """A model that reads every picture with these probabilities."""
+    logits = np.log(np.asarray(probabilities))
+    return lambda pixels: np.tile(logits, (len(pixels), 1))
+
+
+def test_a_reading_below_the_threshold_is_marked_uncertain(
+        drawn: dict[int, list[Path]]) -> None:
+    seven = drawn[7][0]
+    unsure = [0.0, 0.35, 0.0, 0.0, 0.0, 0.0, 0.0, 0.65, 0.0, 0.0]
+    unsure = [max(p, 1e-9) for p in unsure]
+    (reading,), _ = predict([seven], _sure_of(unsure))
+    assert reading.digit == 7 and reading.uncertain()
+    assert reading.as_text().startswith(f"{seven}: 7 (65.0%, uncertain); top 3: 7 65.0%, 1 ")
+    assert json.loads(reading.as_json())["uncertain"] is True
+    (reading,), _ = predict([seven], _sure_of(unsure), threshold=0.6)
+    assert not reading.uncertain() and "uncertain" not in reading.as_text()
+    sure = [max(p, 1e-9) for p in [0.0] * 7 + [0.95, 0.05, 0.0]]
+    (reading,), _ = predict([seven], _sure_of(sure))
+    assert not reading.uncertain() and json.loads(reading.as_json())["uncertain"] is False
+
+
+def test_a_number_says_which_digit_is_uncertain() -> None:
+    rows = np.full((2, 10), 0.01)
+    rows[0, 4], rows[1, 2], rows[1, 7] = 0.91, 0.5, 0.42
+    reading = Prediction("n.png", rows / rows.sum(axis=1, keepdims=True))
+    assert reading.number == "42"
+    assert reading.as_text() == "n.png: 42 (4 91.0%, 2 50.0%, uncertain)"
+    record = json.loads(reading.as_json())
+    assert record["number"] == "42" and record["uncertain"] is True
+    assert [d["digit"] for d in record["digits"]] == [4, 2]
+    assert [d["uncertain"] for d in record["digits"]] == [False, True]
+    assert record["digits"][1]["top"][1]["digit"] == 7
 
 
 def test_the_export_agrees_with_pytorch_on_the_test_images(
@@ -167,6 +233,20 @@ def test_the_command_prints_a_line_per_image_and_says_which_failed(
 
     all_good = _cli(str(seven), "--checkpoint", str(digit_reader["run"] / "model.pt"))
     assert all_good.returncode == 0 and all_good.stdout.startswith(f"{seven}: 7 (")
+
+    number = tmp_path / "2014.png"
+    draw_number("2014", gap=-2).save(number)
+    as_json = _cli("--json", str(number), "--checkpoint", str(digit_reader["onnx"]))
+    record = json.loads(as_json.stdout)
+    assert record["number"] == "2014" and len(record["digits"]) == 4
+    assert isinstance(record["uncertain"], bool)
+    everything_unsure = _cli(str(seven), "--uncertain-below", "1", "--checkpoint",
+                             str(digit_reader["onnx"]))
+    assert everything_unsure.returncode == 0 and ", uncertain)" in everything_unsure.stdout
+    for bad in ("1.5", "0", "sure"):
+        refused = _cli(str(seven), "--uncertain-below", bad)
+        assert refused.returncode == 2
+        assert f"'{bad}' is not a probability in (0, 1]" in refused.stderr
 
 
 def test_the_default_model_is_the_last_studys(digit_reader: dict[str, Path],

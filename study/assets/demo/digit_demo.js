@@ -7,10 +7,11 @@
 // number format come in <script type="application/json" id="digit-demo-words">
 // (study/documents/live_demo.py's page_words).
 //
-// preprocess() is study/serving/digit_image.py in JavaScript: ink map (background from the border,
-// noise cut, specks dropped, strokes stretched), crop to the ink, Pillow's anti-aliased
-// bilinear resize into 20 x 20, whole-pixel centring of the centre of mass in 28 x 28.
-// A test holds the two to the same output; change them together.
+// preprocess() is study/serving/digit_image.py in JavaScript, for an evenly lit canvas: ink map
+// (background from the border, noise cut, specks dropped, strokes stretched), crop to the
+// ink, Pillow's anti-aliased bilinear resize into 20 x 20, whole-pixel centring of the
+// centre of mass in 28 x 28. (Python's steps for unevenly lit photographs never apply to a
+// canvas.) A test holds the two to the same output; change them together.
 (function () {
   "use strict";
 
