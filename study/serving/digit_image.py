@@ -167,12 +167,12 @@ def ink_map(gray: np.ndarray, floor: float = 0.0, dithered: bool = False) -> np.
     if peak - cut < MIN_INK:
         raise ValueError("no ink: nothing stands out from the background")
     ink = np.clip((ink - cut) / (peak - cut), 0.0, 1.0)
-    # Where the border shows no noise (a drawing, a scan, MNIST itself) a faint separate
-    # pixel is part of the digit's anti-aliasing, not dust: nothing is dropped.
     if paper is not None:
         # What the closing could not follow of the light (a dark corner, a palette's band
         # of shade) is left as a faint blot at the picture's edge, where ink is rarely faint.
         return drop_specks(ink, faint_at_edge=MIN_BLOT_PEAK)
+    # Where the border shows no noise (a drawing, a scan, MNIST itself) a faint separate
+    # pixel is part of the digit's anti-aliasing, not dust: nothing is dropped.
     return drop_specks(ink) if cut > 0 else ink
 
 
