@@ -540,3 +540,35 @@ def test_a_bad_condition_is_named(variables: dict, message: str) -> None:
         select_content(CONDITIONAL_DOCUMENT, variables)
     with pytest.raises(RenderError, match="left open"):
         select_content('::: {.content-visible when-var="a"}\ntext\n', {"a": True})
+
+
+def test_a_pdf_typst_cannot_tag_is_written_untagged(generated: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Typst's PDF tagging fails on some page layouts of floats (an internal error of
+    typst-pdf, typst/typst#8487): the PDF is written without its tags, with a warning; any
+    other Typst error still fails the render."""
+    import typst
+
+    real, calls = typst.compile, []
+
+    def tagging_fails(*args: object, pdf_tags: bool = True, **kwargs: object) -> object:
+        calls.append(pdf_tags)
+        if pdf_tags:
+            raise RuntimeError("internal error: parent group (occurred at /root/.cargo/"
+                               "typst-pdf-0.15.1/src/tags/tree/build.rs:202:14)")
+        return real(*args, pdf_tags=pdf_tags, **kwargs)
+
+    monkeypatch.setattr(typst, "compile", tagging_fails)
+    out = tmp_path / "doc.pdf"
+    render(_tiny_doc(tmp_path / "doc", "Some text."), generated, out, engine="pandoc")
+    assert calls == [True, False] and "Some text." in _pdf_text(out)
+    assert "could not tag this PDF for accessibility" in capsys.readouterr().err
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("error: unknown variable: nope")
+
+    monkeypatch.setattr(typst, "compile", broken)
+    with pytest.raises(RenderError, match="unknown variable: nope"):
+        render(_tiny_doc(tmp_path / "doc2", "Some text."), generated, tmp_path / "x.pdf",
+               engine="pandoc")

@@ -14,11 +14,13 @@ study that leaves something out (one variant, nothing compared) still renders.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -146,12 +148,30 @@ def render_typst(source: Path, options: dict[str, Any]) -> Path:
     run_pandoc(args, source.parent)
     pdf = source.with_suffix(".pdf")
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    compile_pdf = functools.partial(
+        typst.compile, str(typ), output=str(pdf), root=str(source.parent), font_paths=[],
+        ignore_system_fonts=True, timestamp=int(epoch) if epoch else None)
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(source.parent), font_paths=[],
-                      ignore_system_fonts=True, timestamp=int(epoch) if epoch else None)
+        try:
+            compile_pdf()
+        except Exception as err:
+            if not _tagging_bug(str(err)):
+                raise
+            # Typst's PDF tagging fails on some page layouts of floats (typst/typst#8487,
+            # #8776): where the figures fall, not what the document says. The same PDF
+            # without its accessibility tags is written instead, and the log says so.
+            print(f"warning: {typ.name}: Typst could not tag this PDF for accessibility "
+                  f"({str(err).splitlines()[0]}); it is written without tags", file=sys.stderr)
+            compile_pdf(pdf_tags=False)
     except Exception as err:  # typst.TypstError, with the Typst diagnostics
         raise RenderError(f"typst failed on {typ.name} (from {source.name}):\n{err}") from err
     return pdf
+
+
+def _tagging_bug(message: str) -> bool:
+    """Whether Typst failed inside its PDF tagging (an internal error of typst-pdf's tag
+    tree), not on the document."""
+    return "internal error" in message and "typst-pdf" in message and "tags" in message
 
 
 def render_revealjs(source: Path, options: dict[str, Any], reveal_js: Path) -> Path:
