@@ -59,7 +59,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_offline(demo_page: Path, digit: in
     # `study predict` reads the same picture the same way.
     drawn.save(tmp_path / "drawn.png")
     (prediction,), _ = predict([tmp_path / "drawn.png"], load_model(digit_reader["onnx"]))
-    np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
+    np.testing.assert_allclose(shown["probabilities"], prediction.probabilities[0], atol=1e-4)
 
 
 def _pictures() -> dict[str, np.ndarray]:

@@ -347,7 +347,7 @@ def test_the_decks_live_demo_reads_a_drawn_digit_offline(study: Path, tmp_path: 
     # exported model on the drawing exactly as `study predict` does.
     model = load_model(study / "results" / "model" / "best.onnx")
     (prediction,), _ = predict([tmp_path / "drawn.png"], model)
-    np.testing.assert_allclose(shown["probabilities"], prediction.probabilities, atol=1e-4)
+    np.testing.assert_allclose(shown["probabilities"], prediction.probabilities[0], atol=1e-4)
     assert shown["digit"] == int(np.argmax(shown["probabilities"]))  # the digit it shows
 
 
