@@ -14,15 +14,9 @@ from PIL import Image
 
 from study.bench.photos import save_as
 from study.data.mnist import Mnist
-from study.serving import digit_image
-from study.serving.digit_image import (
-    ImageInputError,
-    ink_map,
-    load_picture,
-    picture_ink,
-    preprocess,
-    to_mnist,
-)
+from study.serving import digit_image, picture_file
+from study.serving.digit_image import ink_map, picture_ink, preprocess, to_mnist
+from study.serving.picture_file import ImageInputError, load_picture
 
 ROUNDING = 1 / 255 + 1e-6  # one grey level of an 8-bit image
 
@@ -183,7 +177,7 @@ def test_uneven_light_without_its_removal_loses_the_digit(tmp_path: Path,
     photo = _photo(7, "gradient", "gif", tmp_path)
     clean = preprocess(_photo(7, "even", "png", tmp_path))
     assert _close_but_for_a_pixel(preprocess(photo), clean, 0.05)
-    monkeypatch.setattr(digit_image, "uneven_paper", lambda gray, evened=False: None)
+    monkeypatch.setattr(digit_image, "uneven_paper", lambda gray, already_evened=False: None)
     try:
         unevened = preprocess(photo)
     except ImageInputError:  # nothing stands out from so noisy a paper: lost either way
@@ -209,8 +203,8 @@ def test_a_large_photo_is_read_at_a_working_size(tmp_path: Path) -> None:
     for suffix in (".png", ".jpg"):
         path = _as_file(large, tmp_path / f"large{suffix}")
         picture = load_picture(path)
-        assert digit_image.WORKING_SIDE // 2 <= min(picture.gray.shape) <= (
-            digit_image.WORKING_SIDE)
+        assert picture_file.WORKING_SIDE // 2 <= min(picture.gray.shape) <= (
+            picture_file.WORKING_SIDE)
         assert _close_but_for_a_pixel(preprocess(path), preprocess(small), 0.03)
 
 

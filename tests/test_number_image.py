@@ -10,8 +10,9 @@ import pytest
 from drawn_digits import STROKES, draw, draw_number
 from PIL import Image
 
-from study.serving.digit_image import load_picture, picture_ink, preprocess, to_mnist
+from study.serving.digit_image import picture_ink, preprocess, to_mnist
 from study.serving.number_image import preprocess_number, split_pieces
+from study.serving.picture_file import load_picture
 
 NUMBERS = ["17", "42", "307", "2014", "7431"]
 GAPS = {"spaced": 30, "close": 4, "touching": -2}  # pixels between 200-pixel digits

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from study.serving.digit_image import ImageInputError, load_picture, picture_ink, to_mnist
+from study.serving.digit_image import picture_ink, to_mnist
+from study.serving.picture_file import ImageInputError, load_picture
 
 # A piece of ink is a digit of its own when it holds at least this share of the largest
 # piece's ink and is at least this share of the tallest piece's height; smaller pieces (a

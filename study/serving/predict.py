@@ -21,8 +21,8 @@ import numpy as np
 from study.errors import CheckpointError
 from study.numerics import softmax
 from study.serving import UNCERTAIN_BELOW
-from study.serving.digit_image import ImageInputError
 from study.serving.number_image import preprocess_number
+from study.serving.picture_file import ImageInputError
 
 DEFAULT_MODEL = Path("results/model/best.onnx")  # the study's best model, exported
 TOP = 3
