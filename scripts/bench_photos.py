@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def make(folder: Path, results: Path, digits: int, numbers: int, seed: int) -> N
         path = save_as(photograph(coverage, scene, seed + i), folder / f"photo{i:03d}",
                        scene.kind)
         records.append({"file": path.name, "label": "".join(str(labels[j]) for j in chosen),
-                        **scene.__dict__})
+                        **dataclasses.asdict(scene)})
     (folder / "labels.json").write_text(json.dumps(records, indent=1))
     print(f"{digits} pictures of one digit and {numbers} of numbers in {folder}")
 

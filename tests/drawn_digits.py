@@ -9,8 +9,6 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from study.bench.photos import LIGHTS, dithered, photographed  # noqa: F401  (for the tests)
-
 Stroke = list[tuple[float, float]]
 
 

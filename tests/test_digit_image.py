@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from drawn_digits import LIGHTS, draw, photographed
+from drawn_digits import draw
 from PIL import Image
 
-from study.bench.photos import save_as
+from study.bench.photos import LIGHTS, photographed, save_as
 from study.data.mnist import Mnist
 from study.serving import digit_image, picture_file
 from study.serving.digit_image import ink_map, picture_ink, preprocess, to_mnist

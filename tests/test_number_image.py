@@ -48,22 +48,26 @@ def test_one_digit_stays_one_piece_as_before(tmp_path: Path, digit: int) -> None
     ink = picture_ink(load_picture(path))
     (piece,) = split_pieces(ink)
     assert piece.ink is ink and piece.parts == []
-    whole, pieces = preprocess_number(path)
-    assert np.array_equal(whole, preprocess(path)) and pieces == []
+    reading = preprocess_number(path)
+    assert np.array_equal(reading.whole, preprocess(path)) and reading.pieces == []
 
 
 def test_a_number_keeps_the_whole_reading_to_compare(tmp_path: Path) -> None:
     """The split is a proposal: the whole picture as one digit comes with it, and each
-    piece with the digits it may split into."""
+    piece with the digits it may split into; pieces a stroke's width apart are digits,
+    pieces closer than that only a proposal too."""
     path = tmp_path / "number.png"
     draw_number("74", gap=-2).save(path)
-    whole, pieces = preprocess_number(path)
-    assert np.array_equal(whole, preprocess(path))
-    ((piece, parts),) = pieces  # one touching piece, cut at its neck
-    assert np.array_equal(piece, whole) and len(parts) == 2
-    draw_number("74", gap=40).save(path)
-    _, pieces = preprocess_number(path)
-    assert [len(parts) for _, parts in pieces] == [0, 0]
+    reading = preprocess_number(path)
+    assert np.array_equal(reading.whole, preprocess(path))
+    ((piece, parts),) = reading.pieces  # one touching piece, cut at its neck
+    assert np.array_equal(piece, reading.whole) and len(parts) == 2
+    stroke = round(0.09 * 200)  # draw's strokes, in pixels
+    for gap, apart in ((40, True), (stroke, True), (stroke // 2, False)):
+        draw_number("74", gap=gap).save(path)
+        reading = preprocess_number(path)
+        assert [len(parts) for _, parts in reading.pieces] == [0, 0]
+        assert reading.apart is apart, gap
 
 
 def test_a_detached_stroke_stays_with_its_digit_and_dust_far_away_does_not(

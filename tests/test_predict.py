@@ -100,7 +100,8 @@ def test_a_four_drawn_as_an_l_and_a_bar_stays_one_digit(digit_reader: dict[str, 
     picture.save(path)
     from study.serving.number_image import preprocess_number
 
-    assert len(preprocess_number(path)[1][0][1]) == 2  # the split is proposed
+    ((_, parts),) = preprocess_number(path).pieces
+    assert len(parts) == 2  # the split is proposed
     (prediction,), _ = predict([path], load_model(digit_reader["onnx"]))
     assert prediction.number == "4"
 

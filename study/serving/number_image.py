@@ -4,9 +4,9 @@ MNIST-like on its own by `study.serving.digit_image`.
 Digits side by side leave empty columns between them; digits that touch lightly leave a
 neck, a column crossed by a single thin stroke with a whole digit's worth of ink on each
 side. Some single digits have such a neck too (a 4 written as an L and a bar, a 0 left
-open), and a digit may break into pieces: each split is only a proposal, which
-`study.serving.predict` keeps when the model reads every digit of it more surely than what
-it splits as one digit.
+open), and a digit may break into pieces a little apart: such a split is only a proposal,
+which `study.serving.predict` keeps when the model reads every digit of it more surely
+than what it splits as one digit. Pieces a stroke's width or more apart are digits.
 
 Only numpy: `study predict` must answer in well under a second from a cold start.
 """
@@ -45,6 +45,20 @@ class Piece:
 
     ink: np.ndarray
     parts: list[np.ndarray]
+    # At least a stroke's width of empty columns from the piece before it (the first: True).
+    # A writer leaves that much between digits; a digit broken by a faint stroke does not.
+    apart: bool = True
+
+
+@dataclass(frozen=True)
+class Readings:
+    """A picture made MNIST-like (28 x 28, float32 in [0, 1]) two ways: as one digit, and,
+    when it has several pieces or a piece with a neck, as each piece with the digits it may
+    split into, left to right (no pieces otherwise)."""
+
+    whole: np.ndarray
+    pieces: list[tuple[np.ndarray, list[np.ndarray]]]
+    apart: bool  # every piece a stroke's width or more from the next
 
 
 def split_pieces(ink: np.ndarray) -> list[Piece]:
@@ -63,7 +77,8 @@ def split_pieces(ink: np.ndarray) -> list[Piece]:
         whole = ink if len(digits) == 1 else np.where(piece_of[None, :] == index, ink, 0.0)
         parts = [] if len(cuts) == 1 else [np.where(part_of[None, :] == first + k, ink, 0.0)
                                            for k in range(len(cuts))]
-        pieces.append(Piece(whole, parts))
+        gap = digits[index][0] - digits[index - 1][1] if index else None
+        pieces.append(Piece(whole, parts, gap is None or gap >= stroke))
         first += len(cuts)
     return pieces
 
@@ -91,12 +106,17 @@ def _is_digit(ink: np.ndarray, piece: tuple[int, int], pieces: list[tuple[int, i
 
 
 def _stroke_width(ink: np.ndarray) -> float:
-    """The strokes' median thickness: the median length of the vertical runs of ink."""
-    inked = np.vstack([np.zeros((1, ink.shape[1]), bool), ink > 0.5,
-                       np.zeros((1, ink.shape[1]), bool)])
-    starts = np.flatnonzero(np.diff(inked.astype(np.int8), axis=0).T.ravel() == 1)
-    stops = np.flatnonzero(np.diff(inked.astype(np.int8), axis=0).T.ravel() == -1)
-    return float(np.median(stops - starts)) if starts.size else 1.0
+    """The strokes' thickness: the median length of the runs of ink down the columns or
+    along the rows, whichever is shorter (a stroke's run along itself is long)."""
+    strong = ink > 0.5
+    return min(_median_run(strong), _median_run(strong.T))
+
+
+def _median_run(mask: np.ndarray) -> float:
+    """The median length of the runs of True down the columns of `mask`."""
+    edges = np.diff(np.pad(mask, ((1, 1), (0, 0))).astype(np.int8), axis=0).T.ravel()
+    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return float(np.median(lengths)) if lengths.size else 1.0
 
 
 def _cut_at_necks(ink: np.ndarray, span: tuple[int, int],
@@ -151,21 +171,19 @@ def _column_owners(ink: np.ndarray, pieces: list[tuple[int, int]],
     return owner
 
 
-def preprocess_number(path: str | Path) -> tuple[np.ndarray, list[tuple[np.ndarray,
-                                                                     list[np.ndarray]]]]:
-    """The picture at `path` made MNIST-like (28 x 28, float32 in [0, 1]) as one digit,
-    exactly as `digit_image.preprocess` makes it, and, when it has several pieces or a
-    piece with a neck, each piece with the digits it may split into, left to right (an
-    empty list otherwise). Which reading stands is the model's call: see
-    `study.serving.predict`."""
+def preprocess_number(path: str | Path) -> Readings:
+    """The picture at `path` made MNIST-like as one digit, exactly as
+    `digit_image.preprocess` makes it, and as the pieces of a number. Which reading stands
+    is the model's call where the pieces touch or nearly do: see `study.serving.predict`."""
     picture = load_picture(path)
     try:
         ink = picture_ink(picture)
         pieces = split_pieces(ink)
         whole = to_mnist(ink)
         if len(pieces) == 1 and not pieces[0].parts:
-            return whole, []
-        return whole, [(whole if len(pieces) == 1 else to_mnist(piece.ink),
-                        [to_mnist(part) for part in piece.parts]) for piece in pieces]
+            return Readings(whole, [], apart=True)
+        return Readings(whole, [(whole if len(pieces) == 1 else to_mnist(piece.ink),
+                                 [to_mnist(part) for part in piece.parts])
+                                for piece in pieces], all(piece.apart for piece in pieces))
     except ValueError as err:
         raise ImageInputError(f"{path}: {err}") from None

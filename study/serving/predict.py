@@ -130,32 +130,34 @@ def predict(files: Sequence[str | Path], model: Model,
             threshold: float = UNCERTAIN_BELOW) -> tuple[list[Prediction], dict[str, str]]:
     """The predictions for the files that could be read, and an error for each other one.
 
-    A picture whose ink splits into pieces (set apart by empty columns), or a piece into
-    touching digits (at a neck), is read so only when the model reads each digit more
-    surely than what it splits as one digit: the split proposes, the model decides (a 4
-    drawn as an L and a bar stays a 4)."""
+    A picture whose ink splits into pieces a stroke's width or more apart is a number. A
+    piece cut into touching digits (at a neck), or pieces closer than that, are read so only
+    when the model reads each digit more surely than what it splits as one digit: the
+    split proposes, the model decides (a 4 drawn as an L and a bar stays a 4)."""
     errors: dict[str, str] = {}
     readings = []
     for file in files:
         try:
-            readings.append((str(file), *preprocess_number(file)))
+            readings.append((str(file), preprocess_number(file)))
         except ImageInputError as err:
             errors[str(file)] = str(err)
     if not readings:
         return [], errors
     # Every picture, piece and proposed digit in one call of the model.
-    images = [image for _, whole, pieces in readings
-              for image in (whole, *(i for piece, parts in pieces for i in (piece, *parts)))]
+    images = [image for _, reading in readings
+              for image in (reading.whole, *(i for piece, parts in reading.pieces
+                                             for i in (piece, *parts)))]
     rows = iter(softmax(model(np.stack(images)[:, None]).astype(np.float64)))
     predictions = []
-    for name, _, pieces in readings:
+    for name, reading in readings:
         whole = next(rows)
         chosen = []
-        for _, parts in pieces:
+        for _, parts in reading.pieces:
             piece = next(rows)
             split = [next(rows) for _ in parts]
             chosen += split if split and _surer(split, piece) else [piece]
-        number = len(chosen) > 1 and _surer(chosen, whole)
+        number = len(chosen) > 1 and ((reading.apart and len(reading.pieces) > 1)
+                                      or _surer(chosen, whole))
         predictions.append(Prediction(name, np.stack(chosen if number else [whole]),
                                       threshold))
     return predictions, errors
