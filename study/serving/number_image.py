@@ -65,7 +65,7 @@ def split_pieces(ink: np.ndarray) -> list[Piece]:
     """The pieces of a picture's ink, left to right; one piece holding the whole ink map
     when nothing sets its digits apart."""
     runs = _column_runs(ink.any(axis=0))
-    digits = [run for run in runs if _is_digit(ink, run, runs)]
+    digits = _digit_runs(ink, runs)
     if not digits:
         return [Piece(ink, [])]
     stroke = _stroke_width(ink)
@@ -98,11 +98,14 @@ def _height(ink: np.ndarray, span: tuple[int, int]) -> int:
     return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
-def _is_digit(ink: np.ndarray, piece: tuple[int, int], pieces: list[tuple[int, int]]) -> bool:
-    mass = max(float(ink[:, a:b].sum()) for a, b in pieces)
-    height = max(_height(ink, p) for p in pieces)
-    return (float(ink[:, piece[0]:piece[1]].sum()) >= DIGIT_MASS_SHARE * mass
-            and _height(ink, piece) >= DIGIT_HEIGHT_SHARE * height)
+def _digit_runs(ink: np.ndarray, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The runs of columns holding a digit of their own: enough of the largest run's ink
+    and of the tallest run's height."""
+    masses = [float(ink[:, a:b].sum()) for a, b in runs]
+    heights = [_height(ink, run) for run in runs]
+    return [run for run, mass, height in zip(runs, masses, heights, strict=True)
+            if mass >= DIGIT_MASS_SHARE * max(masses)
+            and height >= DIGIT_HEIGHT_SHARE * max(heights)]
 
 
 def _stroke_width(ink: np.ndarray) -> float:
